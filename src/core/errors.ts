@@ -1,0 +1,279 @@
+/**
+ * Every error the SDK throws. All extend {@link MedfusionError}. None carries a request or response
+ * body, a credential or a patient value in its message, its `toJSON()` or what `util.inspect` shows:
+ * errors name paths and rules, never values.
+ */
+
+const BRAND = Symbol.for('medfusion-patient-sdk.error');
+
+/** One problem found by a codec: where (`invites[3].demographics.name.middleName`) and which rule. */
+export interface ValidationIssue {
+  path: string;
+  rule: string;
+}
+
+/** Response headers kept on an {@link APIError}; cookies are dropped. */
+export type ResponseHeaders = Record<string, string>;
+
+/**
+ * Base class of every SDK error. `instanceof` works even when both the CJS and the ESM copy of the
+ * package are loaded in one process (each class checks a registry-wide brand, as smithy does).
+ */
+export class MedfusionError extends Error {
+  /** Stable class name used by `instanceof` across package copies. */
+  static readonly brand: string = 'MedfusionError';
+
+  static [Symbol.hasInstance](instance: unknown): boolean {
+    if (typeof instance !== 'object' || instance === null) return false;
+    const chain = (instance as { [BRAND]?: readonly string[] })[BRAND];
+    return Array.isArray(chain) && chain.includes(this.brand);
+  }
+
+  constructor(message: string) {
+    super(message);
+    const chain: string[] = [];
+    for (let c: unknown = new.target; typeof c === 'function' && 'brand' in c; ) {
+      chain.push((c as typeof MedfusionError).brand);
+      c = Object.getPrototypeOf(c);
+    }
+    Object.defineProperty(this, BRAND, { value: chain, enumerable: false });
+    Object.defineProperty(this, 'name', { value: chain[0], enumerable: false, writable: true });
+  }
+
+  /** The serialised form: class, message and the safe fields of the subclass. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { name: this.name, message: this.message };
+    for (const [k, v] of Object.entries(this)) out[k] = v;
+    return out;
+  }
+}
+
+/** An input or a response failed its codec. `issues` lists each path and rule, no values. */
+export class ValidationError extends MedfusionError {
+  static override readonly brand: string = 'ValidationError';
+  readonly issues: ValidationIssue[];
+
+  constructor(subject: string, issues: ValidationIssue[]) {
+    const shown = issues.slice(0, 5).map((i) => `${i.path || '(root)'} (${i.rule})`);
+    const more = issues.length > 5 ? `, and ${issues.length - 5} more` : '';
+    super(`Invalid ${subject}: ${shown.join(', ')}${more}`);
+    this.issues = issues;
+  }
+}
+
+/** A client option is missing or wrong. */
+export class ConfigurationError extends MedfusionError {
+  static override readonly brand: string = 'ConfigurationError';
+  constructor(
+    readonly option: string,
+    rule: string,
+  ) {
+    super(`Invalid client option '${option}': ${rule}`);
+  }
+}
+
+/** Fields of an {@link APIError}, filled by the transport. */
+export interface APIErrorInit {
+  status: number;
+  headers: ResponseHeaders;
+  method: string;
+  path: string;
+  requestId?: string;
+  responseMessage?: string;
+}
+
+/**
+ * The server answered with a status outside 2xx. `responseMessage` is the server's
+ * `ResponseMessage` when the body had one; it is kept off the message and out of `toJSON()`
+ * because Medfusion's validation messages can quote submitted values.
+ */
+export class APIError extends MedfusionError {
+  static override readonly brand: string = 'APIError';
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  readonly requestId?: string;
+  /** The server's own error code, such as `DC_CORE_033`, when it gave one. */
+  readonly responseCode?: string;
+  declare readonly responseMessage?: string;
+
+  constructor(init: APIErrorInit) {
+    const code = init.responseMessage ? parseResponseCode(init.responseMessage) : undefined;
+    const detail = code ? ` (${code})` : '';
+    super(`${init.method} ${init.path} failed with status ${init.status}${detail}`);
+    this.status = init.status;
+    this.headers = init.headers;
+    if (init.requestId !== undefined) this.requestId = init.requestId;
+    if (code !== undefined) this.responseCode = code;
+    Object.defineProperty(this, 'responseMessage', {
+      value: init.responseMessage,
+      enumerable: false,
+    });
+  }
+
+  /** Builds the subclass that matches the status (anthropic's `APIError.generate`). */
+  static generate(init: APIErrorInit): APIError {
+    const Class = STATUS_CLASSES[init.status] ?? (init.status >= 500 ? InternalServerError : APIError);
+    return new Class(init);
+  }
+}
+
+/** Only rule and code names survive: `DC_CORE_033`, `cvc-minLength-valid`; never quoted values. */
+function parseResponseCode(message: string): string | undefined {
+  const parts = [/\b[A-Z]{2,}_[A-Z0-9]+_\d+\b/.exec(message)?.[0], /\bcvc-[A-Za-z.-]+\b/.exec(message)?.[0]];
+  const found = parts.filter((p): p is string => p !== undefined);
+  return found.length > 0 ? found.join(' ') : undefined;
+}
+
+/** 400: the request failed validation. */
+export class BadRequestError extends APIError {
+  static override readonly brand: string = 'BadRequestError';
+}
+/** 401: the token is missing, expired or wrong. */
+export class AuthenticationError extends APIError {
+  static override readonly brand: string = 'AuthenticationError';
+}
+/** 403. */
+export class PermissionDeniedError extends APIError {
+  static override readonly brand: string = 'PermissionDeniedError';
+}
+/** 404: practice or resource not found. */
+export class NotFoundError extends APIError {
+  static override readonly brand: string = 'NotFoundError';
+}
+/** 415: wrong content type. */
+export class UnsupportedMediaTypeError extends APIError {
+  static override readonly brand: string = 'UnsupportedMediaTypeError';
+}
+/** 429: too many requests. */
+export class RateLimitError extends APIError {
+  static override readonly brand: string = 'RateLimitError';
+}
+/** 5xx. */
+export class InternalServerError extends APIError {
+  static override readonly brand: string = 'InternalServerError';
+}
+
+const STATUS_CLASSES: Record<number, new (init: APIErrorInit) => APIError> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  415: UnsupportedMediaTypeError,
+  429: RateLimitError,
+};
+
+/** The OAuth token endpoint (or the application lookup) refused. */
+export class OAuthError extends MedfusionError {
+  static override readonly brand: string = 'OAuthError';
+  constructor(
+    readonly status: number,
+    reason: string,
+  ) {
+    super(`OAuth token request failed with status ${status}: ${reason}`);
+  }
+}
+
+/** What is kept of a transport failure: its code and class, never headers, URLs or bodies. */
+export interface SafeCause {
+  name: string;
+  code?: string;
+}
+
+/** The connection failed (refused, reset, DNS). */
+export class ConnectionError extends MedfusionError {
+  static override readonly brand: string = 'ConnectionError';
+  constructor(
+    readonly cause: SafeCause,
+    message = `Connection error${cause.code ? ` (${cause.code})` : ''}`,
+  ) {
+    super(message);
+  }
+}
+
+/** One attempt took longer than `timeoutMs`. */
+export class TimeoutError extends ConnectionError {
+  static override readonly brand: string = 'TimeoutError';
+  constructor(cause: SafeCause, timeoutMs: number) {
+    super(cause, `Request timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** The caller's `AbortSignal` fired. */
+export class AbortError extends MedfusionError {
+  static override readonly brand: string = 'AbortError';
+  constructor(readonly cause: SafeCause = { name: 'AbortError' }) {
+    super('Request was aborted');
+  }
+}
+
+/** A 2xx body that is not what the API sends (HTML, truncated, wrong root, DOCTYPE). */
+export class ResponseParseError extends MedfusionError {
+  static override readonly brand: string = 'ResponseParseError';
+  constructor(
+    readonly status: number,
+    readonly contentType: string | undefined,
+    reason: string,
+  ) {
+    super(`Unexpected response body (status ${status}): ${reason}`);
+  }
+}
+
+/**
+ * A POST whose fate is unknown: the body was sent but no answer came (timeout, reset, gateway
+ * error). The batch may or may not have been accepted, so the SDK never re-posts it on its own:
+ * check the patient feed or processing status before resubmitting with the same `batchId`.
+ */
+export class SubmissionOutcomeUnknownError extends MedfusionError {
+  static override readonly brand: string = 'SubmissionOutcomeUnknownError';
+  constructor(
+    readonly batchId: string | undefined,
+    readonly practicePatientIds: string[],
+    readonly cause: MedfusionError,
+  ) {
+    super(
+      `The outcome of batch ${batchId ?? '(v3, no batch id)'} is unknown (${cause.name}); ` +
+        'it was not re-sent. Check before resubmitting.',
+    );
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), cause: this.cause.toJSON() };
+  }
+}
+
+/** `waitForCompletion` ran out of time; `lastStatus` is the last status seen. */
+export class WaitTimeoutError extends MedfusionError {
+  static override readonly brand: string = 'WaitTimeoutError';
+  constructor(
+    readonly lastStatus: unknown,
+    timeoutMs: number,
+  ) {
+    super(`Batch processing did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** The server returned the same cursor for a full page twice: paging stops rather than loop. */
+export class PaginationLoopError extends MedfusionError {
+  static override readonly brand: string = 'PaginationLoopError';
+  constructor() {
+    super('The server repeated the cursor of a full page; paging stopped to avoid a loop');
+  }
+}
+
+/**
+ * `invitePatients` stopped after a chunk failed. `submitted` are the chunks the server accepted
+ * (do not send them again); `failed` the chunk that failed with its error; `notSent` the ids never
+ * sent.
+ */
+export class PartialSubmissionError extends MedfusionError {
+  static override readonly brand: string = 'PartialSubmissionError';
+  constructor(
+    readonly submitted: unknown[],
+    readonly failed: { practicePatientIds: string[]; batchId?: string; error: MedfusionError }[],
+    readonly notSent: string[],
+  ) {
+    super(
+      `${failed.length} chunk(s) failed, ${submitted.length} accepted, ${notSent.length} patient(s) not sent`,
+    );
+  }
+}
