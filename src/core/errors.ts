@@ -23,7 +23,7 @@ export class MedfusionError extends Error {
   /** Stable class name used by `instanceof` across package copies. */
   static readonly brand: string = 'MedfusionError';
 
-  static [Symbol.hasInstance](instance: unknown): boolean {
+  static override [Symbol.hasInstance](instance: unknown): boolean {
     if (typeof instance !== 'object' || instance === null) return false;
     const chain = (instance as { [BRAND]?: readonly string[] })[BRAND];
     return Array.isArray(chain) && chain.includes(this.brand);
@@ -183,7 +183,7 @@ export interface SafeCause {
 export class ConnectionError extends MedfusionError {
   static override readonly brand: string = 'ConnectionError';
   constructor(
-    readonly cause: SafeCause,
+    override readonly cause: SafeCause,
     message = `Connection error${cause.code ? ` (${cause.code})` : ''}`,
   ) {
     super(message);
@@ -201,7 +201,7 @@ export class TimeoutError extends ConnectionError {
 /** The caller's `AbortSignal` fired. */
 export class AbortError extends MedfusionError {
   static override readonly brand: string = 'AbortError';
-  constructor(readonly cause: SafeCause = { name: 'AbortError' }) {
+  constructor(override readonly cause: SafeCause = { name: 'AbortError' }) {
     super('Request was aborted');
   }
 }
@@ -228,7 +228,7 @@ export class SubmissionOutcomeUnknownError extends MedfusionError {
   constructor(
     readonly batchId: string | undefined,
     readonly practicePatientIds: string[],
-    readonly cause: MedfusionError,
+    override readonly cause: MedfusionError,
   ) {
     super(
       `The outcome of batch ${batchId ?? '(v3, no batch id)'} is unknown (${cause.name}); ` +

@@ -194,13 +194,14 @@ function defineModels<M extends Mode>(mode: M) {
     { frontImageLink: L.text(), backImageLink: L.text() },
   );
 
-  const Patient = struct('Patient', inviteProps.required, {
+  const PatientStatus = struct(
+    'PatientStatus',
+    { status: L.oneOf('PatientStatus', PATIENT_STATUSES) },
+    { description: L.text(), portalStatus: L.oneOf('PortalStatus', PORTAL_STATUSES) },
+  );
+
+  const Patient = struct('Patient', { ...inviteProps.required, status: PatientStatus }, {
     ...inviteProps.optional,
-    status: struct(
-      'PatientStatus',
-      { status: L.oneOf('PatientStatus', PATIENT_STATUSES) },
-      { description: L.text(), portalStatus: L.oneOf('PortalStatus', PORTAL_STATUSES) },
-    ),
     preferredLocation: struct(
       'PreferredLocation',
       {},

@@ -5,7 +5,7 @@
  * xml2js is sax-based and expands no DTD entities; we still refuse any DOCTYPE or ENTITY
  * declaration before parsing (XXE, billion laughs) and cap nesting depth.
  */
-import { Parser } from 'xml2js';
+import { Parser, type ParserOptions } from 'xml2js';
 
 /** An element as xml2js gives it with `explicitArray`: children by local name, always arrays. */
 export interface XmlElement {
@@ -40,7 +40,7 @@ const stripPrefix = (name: string): string => {
   return i < 0 ? name : name.slice(i + 1);
 };
 
-const OPTIONS = {
+const OPTIONS: ParserOptions = {
   explicitArray: true,
   explicitRoot: true,
   trim: true,
@@ -49,7 +49,7 @@ const OPTIONS = {
   strict: true,
   async: false,
   tagNameProcessors: [stripPrefix],
-} as const;
+};
 
 /** Parses `body`; throws {@link XmlSyntaxError} for anything that is not a plain XML document. */
 export function parseXml(body: string): XmlDocument {

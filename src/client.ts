@@ -1,0 +1,57 @@
+/**
+ * The client: validates options, builds the one transport, and creates the resources. Nothing
+ * else lives here: retries, auth, logging and XML each have their own file.
+ */
+import { TokenProvider } from './internal/auth';
+import { resolveOptions, type ClientOptions, type ResolvedOptions } from './internal/options';
+import { Transport } from './internal/transport';
+import { Batches } from './resources/batches';
+import { Patients } from './resources/patients';
+import type { ClientCore } from './core/resource';
+import { VERSION } from './version';
+
+/**
+ * A client for one Medfusion practice.
+ *
+ * @example
+ * const client = new MedfusionClient({
+ *   practiceId: process.env.MEDFUSION_PRACTICE_ID!,
+ *   environment: 'demo',
+ *   credentials: { clientId, clientSecret, username, password },
+ * });
+ * const job = await client.patients.invitePatient(invite);
+ * await client.batches.waitForCompletion(job);
+ */
+export class MedfusionClient implements ClientCore {
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedOptions;
+  /** @internal */
+  readonly transport: Transport;
+  /** Invite patients, read the feed, sync. */
+  readonly patients: Patients;
+  /** Follow submitted batches. */
+  readonly batches: Batches;
+
+  /** @throws {ConfigurationError} when an option is missing or wrong. */
+  constructor(private readonly given: ClientOptions) {
+    this.options = resolveOptions(given);
+    const o = this.options;
+    this.transport = new Transport({
+      baseUrl: o.baseUrl,
+      timeoutMs: o.timeoutMs,
+      maxRetries: o.maxRetries,
+      maxResponseBytes: o.maxResponseBytes,
+      backoff: o.backoff,
+      logger: o.logger,
+      userAgent: `medfusion-patient-sdk/${VERSION} node/${process.versions.node}`,
+    });
+    this.transport.tokens = new TokenProvider(this.transport, o.credentials, o.basicAuth);
+    this.patients = new Patients(this);
+    this.batches = new Batches(this);
+  }
+
+  /** A new client with some options changed (its own token cache). */
+  withOptions(changes: Partial<ClientOptions>): MedfusionClient {
+    return new MedfusionClient({ ...this.given, ...changes });
+  }
+}

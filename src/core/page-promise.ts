@@ -1,0 +1,107 @@
+/**
+ * An awaitable, iterable page request (Stainless `PagePromise`):
+ *
+ * ```ts
+ * const page = await client.patients.getUpdatedPatients();          // one GET
+ * for await (const p of client.patients.getUpdatedPatients()) {}    // every item, page after page
+ * for await (const page of client.patients.getUpdatedPatients().pages()) {}
+ * ```
+ *
+ * Nothing is sent until it is awaited or iterated.
+ */
+import { AbortError, PaginationLoopError } from './errors';
+
+/** What a pageable endpoint provides. */
+export interface PageSource<P, I> {
+  /** Fetches the page after `cursor` (the first page when `undefined`). */
+  fetch(cursor: string | undefined, signal: AbortSignal | undefined): Promise<P>;
+  items(page: P): readonly I[];
+  /** The cursor to send for the next page, or `undefined` when this page was the last. */
+  next(page: P): string | undefined;
+  /** Whether the page was full (used by the loop guard). */
+  full(page: P): boolean;
+}
+
+export class PagePromise<P, I> implements PromiseLike<P>, AsyncIterable<I> {
+  private first: Promise<P> | undefined;
+
+  constructor(
+    private readonly source: PageSource<P, I>,
+    private readonly start: string | undefined,
+    private readonly opts: { signal?: AbortSignal; prefetch?: boolean } = {},
+  ) {}
+
+  private firstPage(): Promise<P> {
+    this.first ??= this.source.fetch(this.start, this.opts.signal);
+    return this.first;
+  }
+
+  then<R1 = P, R2 = never>(
+    onfulfilled?: ((value: P) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.firstPage().then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<P | R> {
+    return this.firstPage().catch(onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<P> {
+    return this.firstPage().finally(onfinally);
+  }
+
+  /**
+   * Every page until the feed is drained. With `prefetch` (the default) the next page is requested
+   * while the current one is being processed; leaving the loop early cancels that request.
+   */
+  async *pages(): AsyncGenerator<P, void, undefined> {
+    const prefetch = this.opts.prefetch ?? true;
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    this.opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let cursor = this.start;
+    let pending: Promise<P> | undefined = this.firstPage();
+    try {
+      while (pending) {
+        const page = await pending;
+        pending = undefined;
+        const next = this.source.next(page);
+        if (next !== undefined) {
+          if (next === cursor && this.source.full(page)) throw new PaginationLoopError();
+          cursor = next;
+          const nextCursor = next;
+          const fetchNext = () => this.source.fetch(nextCursor, stop.signal);
+          if (prefetch) {
+            pending = fetchNext();
+            pending.catch(() => undefined); // observed when awaited; silenced if the loop stops first
+          } else {
+            pending = lazy(fetchNext);
+          }
+        }
+        yield page;
+        if (this.opts.signal?.aborted) throw new AbortError();
+      }
+    } finally {
+      stop.abort();
+      this.opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Every item of every page, in order. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<I, void, undefined> {
+    for await (const page of this.pages()) yield* this.source.items(page);
+  }
+}
+
+/** A promise-like that starts its work only when first awaited. */
+function lazy<T>(start: () => Promise<T>): Promise<T> {
+  let started: Promise<T> | undefined;
+  const run = () => (started ??= start());
+  return {
+    then: (a, b) => run().then(a, b),
+    catch: (b) => run().catch(b),
+    finally: (f) => run().finally(f),
+    [Symbol.toStringTag]: 'Promise',
+  } as Promise<T>;
+}

@@ -1,0 +1,83 @@
+export { MedfusionClient } from './client';
+export type { ClientOptions, SenderOptions } from './internal/options';
+export type { Credentials, PasswordCredentials, AppTokenCredentials, AccessTokenCredentials, BasicAuthEncoding } from './internal/auth';
+export type { Logger, LogLevel } from './internal/log';
+export type { Backoff } from './internal/retry';
+export type { RequestOptions } from './internal/transport';
+
+export { PagePromise } from './core/page-promise';
+export type { PatientPage } from './core/patient-page';
+export { FileCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from './core/checkpoint';
+export type { SyncOptions, SyncResult, SyncProgress } from './core/sync';
+export type { InviteProgress } from './core/chunks';
+export type { InviteOptions, InviteManyOptions, UpdatedPatientsParams } from './resources/patients';
+export type { WaitOptions } from './resources/batches';
+export { Patients } from './resources/patients';
+export { Batches } from './resources/batches';
+
+export {
+  MedfusionError,
+  ValidationError,
+  ConfigurationError,
+  APIError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  UnsupportedMediaTypeError,
+  RateLimitError,
+  InternalServerError,
+  OAuthError,
+  ConnectionError,
+  TimeoutError,
+  AbortError,
+  ResponseParseError,
+  SubmissionOutcomeUnknownError,
+  WaitTimeoutError,
+  PaginationLoopError,
+  PartialSubmissionError,
+  type ValidationIssue,
+  type ResponseHeaders,
+  type SafeCause,
+} from './core/errors';
+
+export {
+  NameCodec,
+  PartialNameCodec,
+  AddressCodec,
+  DemographicsCodec,
+  EmergencyContactCodec,
+  EmploymentCodec,
+  GuarantorCodec,
+  BillingCodec,
+  InsuranceCodec,
+  ProviderCodec,
+  PatientInviteCodec,
+  PatientCodec,
+  type Name,
+  type PartialName,
+  type Address,
+  type Demographics,
+  type EmergencyContact,
+  type Employment,
+  type Guarantor,
+  type Billing,
+  type Insurance,
+  type Provider,
+  type PatientInvite,
+  type Patient,
+} from './models/patient';
+export {
+  BatchStatusCodec,
+  BatchMessageCodec,
+  MessageErrorCodec,
+  ProcessingResponseCodec,
+  type BatchStatus,
+  type BatchMessage,
+  type MessageError,
+  type ProcessingResponse,
+  type BatchSubmission,
+} from './models/batch';
+export * as enums from './models/enums';
+export type { ApiVersion, Gender } from './models/enums';
+export { VERSION } from './version';

@@ -1,0 +1,149 @@
+/**
+ * OAuth 2.0 password grant, Medfusion style (wire spec section 2), and the token cache.
+ *
+ * - Credentials: client id/secret; an app token from which the id/secret are fetched; or an
+ *   access token the caller manages.
+ * - Basic credentials are sent raw (`id:secret`, as Medfusion's page and test code do) or base64.
+ * - The token is reused until `refreshMarginMs` before it expires, then fetched again (there is no
+ *   refresh grant); concurrent callers share one token request (anthropic's TokenCache).
+ */
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/lib/Either';
+import { AbortError, APIError, OAuthError, ResponseParseError } from '../core/errors';
+import type { RawResponse, TokenSource, Transport } from './transport';
+import { encodePathSegment } from './path';
+
+/** Client id and secret plus the practice user's login. */
+export interface PasswordCredentials {
+  clientId: string;
+  clientSecret: string;
+  username: string;
+  password: string;
+}
+/** An application token (the id and secret are fetched from `oauthapplication`) plus the login. */
+export interface AppTokenCredentials {
+  appToken: string;
+  username: string;
+  password: string;
+}
+/** A bearer token the caller obtains and renews itself. */
+export interface AccessTokenCredentials {
+  accessToken: string;
+}
+export type Credentials = PasswordCredentials | AppTokenCredentials | AccessTokenCredentials;
+
+/** How `clientId:clientSecret` is written in the Basic header. */
+export type BasicAuthEncoding = 'raw' | 'base64';
+
+const TokenReply = t.type({ accessToken: t.string, expiresIn: t.number });
+const ApplicationReply = t.type({ clientId: t.string, clientSecret: t.string });
+
+const MAX_REFRESH_MARGIN_MS = 120_000;
+
+export class TokenProvider implements TokenSource {
+  private current: { token: string; refreshAt: number } | undefined;
+  private pending: Promise<string> | undefined;
+  private client: { clientId: string; clientSecret: string } | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly credentials: Credentials,
+    private readonly basicAuth: BasicAuthEncoding,
+  ) {}
+
+  async get(signal?: AbortSignal): Promise<string> {
+    if ('accessToken' in this.credentials) return this.credentials.accessToken;
+    if (this.current && Date.now() < this.current.refreshAt) return this.current.token;
+    // One request however many callers wait; it is not tied to any one caller's signal.
+    this.pending ??= this.fetchToken().finally(() => {
+      this.pending = undefined;
+    });
+    return signal ? raceAbort(this.pending, signal) : this.pending;
+  }
+
+  invalidate(token: string): void {
+    if (this.current?.token === token) this.current = undefined;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const creds = this.credentials as PasswordCredentials | AppTokenCredentials;
+    const client = await this.clientCredentials();
+    const pair = `${client.clientId}:${client.clientSecret}`;
+    const header = `Basic ${this.basicAuth === 'base64' ? Buffer.from(pair, 'utf8').toString('base64') : pair}`;
+    const res = await this.oauthCall(() =>
+      this.transport.request({
+        method: 'POST',
+        path: '/v1/oauth2/token',
+        body: new URLSearchParams({ grant_type: 'password', username: creds.username, password: creds.password }).toString(),
+        contentType: 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        auth: { kind: 'basic', header },
+        idempotent: true,
+      }),
+    );
+    const reply = parseJson(res, TokenReply);
+    const lifetimeMs = Math.max(0, reply.expiresIn * 1000);
+    const margin = Math.min(MAX_REFRESH_MARGIN_MS, lifetimeMs / 10);
+    this.current = { token: reply.accessToken, refreshAt: Date.now() + lifetimeMs - margin };
+    return reply.accessToken;
+  }
+
+  private async clientCredentials(): Promise<{ clientId: string; clientSecret: string }> {
+    if ('clientId' in this.credentials) return this.credentials;
+    if (this.client) return this.client;
+    const appToken = (this.credentials as AppTokenCredentials).appToken;
+    const res = await this.oauthCall(() =>
+      this.transport.request({
+        method: 'GET',
+        path: `/v1/oauth2/oauthapplication/${encodePathSegment(appToken)}`,
+        logPath: '/v1/oauth2/oauthapplication/{appToken}',
+        accept: 'application/json',
+        auth: { kind: 'none' },
+        idempotent: true,
+      }),
+    );
+    this.client = parseJson(res, ApplicationReply);
+    return this.client;
+  }
+
+  /** A refusal by the OAuth endpoints is an {@link OAuthError}, whatever its status. */
+  private async oauthCall(call: () => Promise<RawResponse>): Promise<RawResponse> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof APIError) throw new OAuthError(error.status, 'the OAuth endpoint refused the request');
+      throw error;
+    }
+  }
+}
+
+function parseJson<A>(res: RawResponse, codec: t.Decoder<unknown, A>): A {
+  let value: unknown;
+  try {
+    value = JSON.parse(res.body);
+  } catch {
+    throw new ResponseParseError(res.status, res.contentType, 'OAuth reply is not JSON');
+  }
+  const decoded = codec.decode(value);
+  if (isLeft(decoded)) throw new ResponseParseError(res.status, res.contentType, 'OAuth reply lacks expected fields');
+  return decoded.right;
+}
+
+/** Rejects as soon as `signal` fires, without cancelling the shared `promise`. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

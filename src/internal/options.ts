@@ -1,0 +1,176 @@
+/**
+ * Client options: their types, defaults and validation. A bad option throws
+ * {@link ConfigurationError} naming it, at construction, before anything is sent.
+ */
+import { ConfigurationError } from '../core/errors';
+import { API_VERSIONS, type ApiVersion } from '../models/enums';
+import type { BasicAuthEncoding, Credentials } from './auth';
+import { leveled, silentLogger, type Logger, type LogLevel } from './log';
+import { DEFAULT_BACKOFF, type Backoff } from './retry';
+import { VERSION } from '../version';
+
+/** Medfusion's hosts (wire spec section 1). */
+export const ENVIRONMENTS = {
+  demo: 'https://integration.demo.medfusion.net',
+  production: 'https://integration.medfusion.net',
+} as const;
+
+/** Fills the `Sender` element of every `PatientBatch`. */
+export interface SenderOptions {
+  /** @default 'medfusion-patient-sdk' */
+  vendorName?: string;
+  /** @default 'medfusion-patient-sdk' */
+  deviceName?: string;
+  /** @default the SDK version */
+  deviceVersion?: string;
+}
+
+/** Options of {@link MedfusionClient}. */
+export interface ClientOptions {
+  /** The integration practice UUID Medfusion issued. Required. */
+  practiceId: string;
+  /** Medfusion's test (`demo`) or live (`production`) host. Give this or `baseUrl`. */
+  environment?: keyof typeof ENVIRONMENTS;
+  /** Any other host, such as the sandbox. Must be `https:` unless it is loopback. */
+  baseUrl?: string;
+  /** Version of the patient resource. @default 'v2' */
+  apiVersion?: ApiVersion;
+  /** One of the three credential forms. Required. */
+  credentials: Credentials;
+  /** How `clientId:clientSecret` is written in the token request's Basic header. @default 'raw' (as Medfusion documents) */
+  basicAuth?: BasicAuthEncoding;
+  /** Time limit of each attempt, in ms. @default 30000 */
+  timeoutMs?: number;
+  /** Retries after the first attempt. @default 2 */
+  maxRetries?: number;
+  /** Backoff between retries. @default { initialDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60000 } */
+  retryBackoff?: Partial<Backoff>;
+  /** Where to log; silent by default. Only method, path, status, timing, attempt and request id are logged. */
+  logger?: Logger;
+  /** Lines below this level are not logged. @default 'info' */
+  logLevel?: LogLevel;
+  /** Fills the `Sender` element. */
+  sender?: SenderOptions;
+  /** Largest response body accepted, in bytes. @default 33554432 (32 MiB) */
+  maxResponseBytes?: number;
+  /**
+   * How a `Date` given as `since` becomes a cursor: `seconds` gives `<epoch seconds>,0` (as the
+   * vendor's own tests build it), `milliseconds` gives `<epoch ms>`. If the server read seconds as
+   * milliseconds it would replay from 1970 (duplicates, never a gap), hence the default.
+   * @default 'seconds'
+   */
+  sinceDateFormat?: 'seconds' | 'milliseconds';
+}
+
+export interface ResolvedOptions {
+  practiceId: string;
+  baseUrl: string;
+  apiVersion: ApiVersion;
+  credentials: Credentials;
+  basicAuth: BasicAuthEncoding;
+  timeoutMs: number;
+  maxRetries: number;
+  backoff: Backoff;
+  logger: Logger;
+  sender: Required<SenderOptions>;
+  maxResponseBytes: number;
+  sinceDateFormat: 'seconds' | 'milliseconds';
+}
+
+const fail = (option: string, rule: string): never => {
+  throw new ConfigurationError(option, rule);
+};
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function positive(option: string, v: unknown, fallback: number, integer = false, min = 1): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    return fail(option, `must be ${integer ? 'an integer' : 'a number'} >= ${min}`);
+  }
+  return v;
+}
+
+/** Whether `host` is loopback: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+function resolveBaseUrl(o: ClientOptions): string {
+  if (o.baseUrl !== undefined && o.environment !== undefined) fail('baseUrl', 'give environment or baseUrl, not both');
+  if (o.environment !== undefined) {
+    return ENVIRONMENTS[o.environment] ?? fail('environment', "must be 'demo' or 'production'");
+  }
+  if (o.baseUrl === undefined) return fail('environment', "give environment ('demo' | 'production') or baseUrl");
+  let url: URL;
+  try {
+    url = new URL(o.baseUrl);
+  } catch {
+    return fail('baseUrl', 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    fail('baseUrl', 'must use https: unless the host is loopback');
+  }
+  if (url.username || url.password || url.search || url.hash) fail('baseUrl', 'must not hold credentials, a query or a fragment');
+  return url.toString().replace(/\/+$/, '');
+}
+
+function resolveCredentials(c: unknown): Credentials {
+  if (!isObject(c)) return fail('credentials', 'required');
+  const has = (k: string) => c[k] !== undefined;
+  const need = (keys: string[]) => {
+    for (const k of keys) if (!nonEmpty(c[k])) fail(`credentials.${k}`, 'must be a non-empty string');
+  };
+  if (has('accessToken')) need(['accessToken']);
+  else if (has('appToken')) need(['appToken', 'username', 'password']);
+  else need(['clientId', 'clientSecret', 'username', 'password']);
+  return c as unknown as Credentials;
+}
+
+function resolveLogger(l: unknown): Logger {
+  if (l === undefined) return silentLogger;
+  const methods = ['debug', 'info', 'warn', 'error'] as const;
+  if (!isObject(l) || methods.some((m) => typeof l[m] !== 'function')) {
+    return fail('logger', 'must have debug, info, warn and error methods');
+  }
+  return l as unknown as Logger;
+}
+
+function oneOf<T extends string>(option: string, v: unknown, values: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  return values.includes(v as T) ? (v as T) : fail(option, `must be one of ${values.join(', ')}`);
+}
+
+/** Validates and completes the options. */
+export function resolveOptions(o: ClientOptions): ResolvedOptions {
+  if (!isObject(o)) fail('options', 'required');
+  if (!nonEmpty(o.practiceId) || /[/?#]/.test(o.practiceId)) fail('practiceId', 'must be the practice UUID');
+  const backoff = { ...DEFAULT_BACKOFF, ...(o.retryBackoff ?? {}) };
+  positive('retryBackoff.initialDelayMs', backoff.initialDelayMs, 0, false, 0);
+  positive('retryBackoff.maxDelayMs', backoff.maxDelayMs, 0, false, 0);
+  positive('retryBackoff.maxRetryAfterMs', backoff.maxRetryAfterMs, 0, false, 0);
+  const sender = o.sender ?? {};
+  for (const k of ['vendorName', 'deviceName', 'deviceVersion'] as const) {
+    if (sender[k] !== undefined && !nonEmpty(sender[k])) fail(`sender.${k}`, 'must be a non-empty string');
+  }
+  const level = oneOf('logLevel', o.logLevel, ['debug', 'info', 'warn', 'error', 'off'], 'info');
+  return {
+    practiceId: o.practiceId,
+    baseUrl: resolveBaseUrl(o),
+    apiVersion: oneOf('apiVersion', o.apiVersion, API_VERSIONS, 'v2'),
+    credentials: resolveCredentials(o.credentials),
+    basicAuth: oneOf('basicAuth', o.basicAuth, ['raw', 'base64'], 'raw'),
+    timeoutMs: positive('timeoutMs', o.timeoutMs, 30_000),
+    maxRetries: positive('maxRetries', o.maxRetries, 2, true, 0),
+    backoff,
+    logger: leveled(resolveLogger(o.logger), level),
+    sender: {
+      vendorName: sender.vendorName ?? 'medfusion-patient-sdk',
+      deviceName: sender.deviceName ?? 'medfusion-patient-sdk',
+      deviceVersion: sender.deviceVersion ?? VERSION,
+    },
+    maxResponseBytes: positive('maxResponseBytes', o.maxResponseBytes, 32 * 1024 * 1024, true),
+    sinceDateFormat: oneOf('sinceDateFormat', o.sinceDateFormat, ['seconds', 'milliseconds'], 'seconds'),
+  };
+}

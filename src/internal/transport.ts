@@ -1,0 +1,272 @@
+/**
+ * The one way out to the network. Every call (API and OAuth) goes through {@link Transport.request}:
+ * one axios instance, one retry loop we own (`validateStatus: () => true`, so axios never throws on
+ * a status), one `AbortController` per attempt fed by the timer and the caller's signal, and one
+ * place that turns failures into SDK errors. A raw `AxiosError` never escapes: it carries request
+ * headers (the `Authorization`) into whatever logs it (axios #2648, #4246).
+ */
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import {
+  AbortError,
+  APIError,
+  ConnectionError,
+  MedfusionError,
+  TimeoutError,
+  type ResponseHeaders,
+  type SafeCause,
+} from '../core/errors';
+import { decodeProcessingResponse } from '../xml/documents';
+import type { Logger } from './log';
+import {
+  backoffDelay,
+  isAmbiguousStatusForPost,
+  isRetryableStatus,
+  isRetryableStatusForPost,
+  NOT_SENT_CODES,
+  retryAfterMs,
+  type Backoff,
+} from './retry';
+import { sleep } from './sleep';
+
+/** Per-call options, accepted by every method as its last argument. */
+export interface RequestOptions {
+  /** Cancels the call, including any backoff or polling sleep. */
+  signal?: AbortSignal;
+  /** Time limit of one attempt, in ms. Defaults to the client's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Defaults to the client's `maxRetries`. */
+  maxRetries?: number;
+}
+
+/** How a request authenticates. */
+export type Auth = { kind: 'bearer' } | { kind: 'basic'; header: string } | { kind: 'none' };
+
+/** Everything the transport needs to send one logical request. */
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  /** Path below the base URL, ids already percent-encoded. */
+  path: string;
+  /** The path as logged and shown in errors: secrets in it replaced by a placeholder. */
+  logPath?: string;
+  query?: Record<string, string | number | undefined>;
+  body?: string;
+  contentType?: string;
+  accept: string;
+  auth: Auth;
+  /**
+   * `false` for a POST that acts (invite, cancel): retried only when the server certainly did not
+   * act on it; an unknown outcome is handed to `onUnknownOutcome`.
+   */
+  idempotent: boolean;
+  onUnknownOutcome?: (cause: MedfusionError) => MedfusionError;
+  options?: RequestOptions;
+}
+
+/** A 2xx answer. */
+export interface RawResponse {
+  status: number;
+  headers: ResponseHeaders;
+  body: string;
+  contentType: string | undefined;
+}
+
+/** Where bearer tokens come from; see `auth.ts`. */
+export interface TokenSource {
+  get(signal?: AbortSignal): Promise<string>;
+  invalidate(token: string): void;
+}
+
+export interface TransportConfig {
+  baseUrl: string;
+  timeoutMs: number;
+  maxRetries: number;
+  maxResponseBytes: number;
+  backoff: Backoff;
+  logger: Logger;
+  userAgent: string;
+}
+
+const REQUEST_ID_HEADERS = ['x-request-id', 'x-correlation-id', 'x-amzn-requestid'];
+
+export class Transport {
+  private readonly http: AxiosInstance;
+  tokens: TokenSource | undefined;
+
+  constructor(readonly config: TransportConfig) {
+    this.http = axios.create({
+      baseURL: config.baseUrl,
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      // Never follow a redirect: it could carry the bearer token to another host.
+      maxRedirects: 0,
+      maxContentLength: config.maxResponseBytes,
+      maxBodyLength: 64 * 1024 * 1024,
+    });
+  }
+
+  /** Sends `spec`, retrying per policy; resolves with a 2xx answer or rejects with an SDK error. */
+  async request(spec: RequestSpec): Promise<RawResponse> {
+    const maxRetries = spec.options?.maxRetries ?? this.config.maxRetries;
+    const signal = spec.options?.signal;
+    let reauthenticated = false;
+
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw new AbortError();
+      const token = spec.auth.kind === 'bearer' ? await this.bearer(signal) : undefined;
+      const started = Date.now();
+      let res: AxiosResponse<string>;
+      try {
+        res = await this.send(spec, token);
+      } catch (failure) {
+        const error = failure as MedfusionError;
+        this.log('warn', spec, { attempt, durationMs: Date.now() - started, error: error.name });
+        if (!spec.idempotent && !neverSent(error)) {
+          // The body may have reached the server: reporting beats guessing (a repeat e-mails twice).
+          throw spec.onUnknownOutcome ? spec.onUnknownOutcome(error) : error;
+        }
+        if (error instanceof AbortError || attempt >= maxRetries) throw error;
+        await this.backoff(spec, attempt, undefined, signal);
+        continue;
+      }
+
+      const headers = plainHeaders(res.headers);
+      const requestId = REQUEST_ID_HEADERS.map((h) => headers[h]).find((v) => v !== undefined);
+      this.log(res.status < 400 ? 'info' : 'warn', spec, {
+        attempt,
+        status: res.status,
+        durationMs: Date.now() - started,
+        ...(requestId ? { requestId } : {}),
+      });
+      if (res.status >= 200 && res.status < 300) {
+        return { status: res.status, headers, body: res.data ?? '', contentType: headers['content-type'] };
+      }
+
+      if (res.status === 401 && token !== undefined && !reauthenticated && this.tokens) {
+        // The token expired or was revoked: the server refused the call, so it is safe to repeat once.
+        this.tokens.invalidate(token);
+        reauthenticated = true;
+        attempt--;
+        continue;
+      }
+
+      const error = APIError.generate({
+        status: res.status,
+        headers,
+        method: spec.method,
+        path: spec.logPath ?? spec.path,
+        ...(requestId ? { requestId } : {}),
+        ...responseMessageOf(res.data),
+      });
+      const retryable = spec.idempotent ? isRetryableStatus(res.status) : isRetryableStatusForPost(res.status);
+      if (retryable && attempt < maxRetries) {
+        const wish = retryAfterMs(headers);
+        if (wish === undefined || wish <= this.config.backoff.maxRetryAfterMs) {
+          await this.backoff(spec, attempt, wish, signal);
+          continue;
+        }
+      }
+      if (!spec.idempotent && isAmbiguousStatusForPost(res.status) && spec.onUnknownOutcome) {
+        throw spec.onUnknownOutcome(error);
+      }
+      throw error;
+    }
+  }
+
+  private async bearer(signal?: AbortSignal): Promise<string> {
+    if (!this.tokens) throw new Error('no token source configured');
+    return this.tokens.get(signal);
+  }
+
+  private async backoff(spec: RequestSpec, attempt: number, wish: number | undefined, signal?: AbortSignal) {
+    const delayMs = wish ?? backoffDelay(attempt, this.config.backoff);
+    this.log('info', spec, { attempt, retryInMs: delayMs });
+    await sleep(delayMs, signal);
+  }
+
+  /** One attempt. Rejects only with SDK errors. */
+  private async send(spec: RequestSpec, token: string | undefined): Promise<AxiosResponse<string>> {
+    const timeoutMs = spec.options?.timeoutMs ?? this.config.timeoutMs;
+    const caller = spec.options?.signal;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onAbort = (): void => controller.abort();
+    caller?.addEventListener('abort', onAbort, { once: true });
+
+    const headers: Record<string, string> = { Accept: spec.accept, 'User-Agent': this.config.userAgent };
+    if (spec.contentType) headers['Content-Type'] = spec.contentType;
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    else if (spec.auth.kind === 'basic') headers.Authorization = spec.auth.header;
+    try {
+      return await this.http.request<string>({
+        method: spec.method,
+        url: spec.path,
+        params: spec.query,
+        data: spec.body,
+        headers,
+        signal: controller.signal,
+      });
+    } catch (failure) {
+      throw toTransportError(failure, { timedOut, callerAborted: caller?.aborted === true, timeoutMs });
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private log(level: 'info' | 'warn', spec: RequestSpec, fields: Record<string, unknown>): void {
+    this.config.logger[level]('medfusion request', {
+      method: spec.method,
+      path: spec.logPath ?? spec.path,
+      ...fields,
+    });
+  }
+}
+
+/** A failure that certainly happened before any byte of the request left. */
+function neverSent(error: MedfusionError): boolean {
+  return error instanceof ConnectionError && !(error instanceof TimeoutError) && NOT_SENT_CODES.has(error.cause.code ?? '');
+}
+
+/** Keeps only the code and class of an axios failure: no config, no headers, no URL, no body. */
+function toTransportError(
+  failure: unknown,
+  how: { timedOut: boolean; callerAborted: boolean; timeoutMs: number },
+): MedfusionError {
+  const code = typeof failure === 'object' && failure !== null ? (failure as { code?: unknown }).code : undefined;
+  const cause: SafeCause = { name: 'AxiosError', ...(typeof code === 'string' ? { code } : {}) };
+  if (how.callerAborted) return new AbortError(cause);
+  if (how.timedOut) return new TimeoutError(cause, how.timeoutMs);
+  if (typeof code === 'string' && code === 'ERR_BAD_RESPONSE') {
+    // maxContentLength exceeded: a body far larger than any page.
+    return new ConnectionError(cause, 'Response body exceeded the size limit');
+  }
+  return new ConnectionError(cause);
+}
+
+function plainHeaders(raw: unknown): ResponseHeaders {
+  const out: ResponseHeaders = {};
+  if (typeof raw !== 'object' || raw === null) return out;
+  const source = typeof (raw as { toJSON?: unknown }).toJSON === 'function' ? (raw as { toJSON(): object }).toJSON() : raw;
+  for (const [k, v] of Object.entries(source)) {
+    const key = k.toLowerCase();
+    if (key === 'set-cookie' || v === undefined || v === null) continue;
+    out[key] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
+}
+
+/** The server's `ResponseMessage`, when an error body is a `ProcessingResponse`; HTML bodies give none. */
+function responseMessageOf(body: unknown): { responseMessage?: string } {
+  if (typeof body !== 'string' || !body.includes('ProcessingResponse')) return {};
+  try {
+    const { responseMessage } = decodeProcessingResponse(body);
+    return responseMessage ? { responseMessage } : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,101 @@
+import { APIResource } from '../core/resource';
+import { ResponseParseError, ValidationError, WaitTimeoutError } from '../core/errors';
+import { retryAfterMs } from '../internal/retry';
+import { sleep } from '../internal/sleep';
+import type { RequestOptions } from '../internal/transport';
+import { path } from '../internal/path';
+import { decodeOrThrow } from '../models/codec';
+import { TERMINAL_STATES } from '../models/enums';
+import { BatchStatusCodec, type BatchStatus, type BatchSubmission } from '../models/batch';
+import { decodeProcessingStatus, type ProcessingStatusFields } from '../xml/documents';
+import { XmlSyntaxError } from '../xml/parse';
+
+/** Options of `waitForCompletion`. */
+export interface WaitOptions {
+  /** Give up after this long, in ms, with a `WaitTimeoutError`. @default 600000 (10 min) */
+  timeoutMs?: number;
+  /** First delay between polls, in ms. @default 2000 */
+  minDelayMs?: number;
+  /** Largest delay between polls, in ms. @default 30000 */
+  maxDelayMs?: number;
+  signal?: AbortSignal;
+  /** Called with each status seen. */
+  onProgress?: (status: BatchStatus) => void;
+}
+
+const TERMINAL = new Set<string>(TERMINAL_STATES);
+
+/** Sums up the messages: see {@link BatchStatus}. Patient messages decide when there are any. */
+export function summarize(fields: ProcessingStatusFields): BatchStatus {
+  const messages = (fields.messages ?? []).map((m) => ({ ...m, state: m.state ?? 'UNKNOWN' }));
+  const done = messages.length > 0 && messages.every((m) => TERMINAL.has(m.state));
+  const patientMessages = messages.filter((m) => m.practiceResourceId !== undefined);
+  const deciding = patientMessages.length > 0 ? patientMessages : messages;
+  const state = !done
+    ? 'PENDING'
+    : deciding.every((m) => m.state === 'COMPLETED')
+      ? 'COMPLETED'
+      : deciding.every((m) => m.state === 'ERROR')
+        ? 'ERROR'
+        : 'PARTIAL';
+  return decodeOrThrow(BatchStatusCodec, { dataJobId: fields.dataJobId, done, state, messages }, 'processing status');
+}
+
+/** Follow submitted batches through processing. */
+export class Batches extends APIResource {
+  /** The processing status of a job, by `dataJobId` or from a `BatchSubmission`. */
+  async getStatus(job: string | BatchSubmission, options?: RequestOptions): Promise<BatchStatus> {
+    return (await this.fetchStatus(job, options)).status;
+  }
+
+  /**
+   * Polls until every message is `COMPLETED` or `ERROR`, with exponential backoff and jitter
+   * between `minDelayMs` and `maxDelayMs`, honouring `Retry-After`.
+   *
+   * @example
+   * const status = await client.batches.waitForCompletion(job, { onProgress: (s) => console.log(s.state) });
+   */
+  async waitForCompletion(job: string | BatchSubmission, options: WaitOptions = {}): Promise<BatchStatus> {
+    const timeoutMs = options.timeoutMs ?? 600_000;
+    const minDelay = options.minDelayMs ?? 2000;
+    const maxDelay = Math.max(minDelay, options.maxDelayMs ?? 30_000);
+    const deadline = Date.now() + timeoutMs;
+    const request = options.signal ? { signal: options.signal } : {};
+    for (let poll = 0; ; poll++) {
+      const { status, retryAfter } = await this.fetchStatus(job, request);
+      options.onProgress?.(status);
+      if (status.done) return status;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new WaitTimeoutError(status, timeoutMs);
+      const base = Math.min(maxDelay, minDelay * 2 ** poll);
+      const jittered = base / 2 + Math.random() * (base / 2);
+      const delay = Math.max(minDelay, Math.min(maxDelay, retryAfter ?? jittered));
+      await sleep(Math.min(delay, remaining), options.signal);
+    }
+  }
+
+  private async fetchStatus(job: string | BatchSubmission, options?: RequestOptions) {
+    const dataJobId = typeof job === 'string' ? job : job?.dataJobId;
+    if (typeof dataJobId !== 'string' || dataJobId.trim() === '') {
+      throw new ValidationError('job', [{ path: 'job', rule: 'dataJobId' }]);
+    }
+    // Built from our base URL, never by following `Location`: the token must not go to another host.
+    const res = await this.core.transport.request({
+      method: 'GET',
+      path: `/v1${path`/practice/${this.core.options.practiceId}/processingStatus/${dataJobId}`}`,
+      accept: 'application/xml',
+      auth: { kind: 'bearer' },
+      idempotent: true,
+      ...(options ? { options } : {}),
+    });
+    let decoded;
+    try {
+      decoded = decodeProcessingStatus(res.body);
+    } catch (error) {
+      if (error instanceof XmlSyntaxError) throw new ResponseParseError(res.status, res.contentType, error.reason);
+      throw error;
+    }
+    if (decoded.issues.length > 0) throw new ValidationError('processing status', decoded.issues);
+    return { status: summarize(decoded.fields), retryAfter: retryAfterMs(res.headers) };
+  }
+}

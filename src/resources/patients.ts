@@ -1,0 +1,170 @@
+import { APIResource } from '../core/resource';
+import { PagePromise } from '../core/page-promise';
+import { readPatientPage, type PatientPage } from '../core/patient-page';
+import { runSync, type SyncOptions, type SyncResult } from '../core/sync';
+import { sendChunks, type InviteProgress } from '../core/chunks';
+import { newBatchId, senderDevice, submit } from '../core/submit';
+import { ValidationError } from '../core/errors';
+import type { RequestOptions } from '../internal/transport';
+import type { BatchSubmission } from '../models/batch';
+import type { Patient, PatientInvite } from '../models/patient';
+import { validateInvites } from '../models/validate';
+import { encodeCancelInvitation, encodePatientBatch } from '../xml/documents';
+
+/** Options of `invitePatient`. */
+export interface InviteOptions extends RequestOptions {
+  /**
+   * The `BatchId` to send (v1/v2). Leave it out for a new batch; pass the one from a
+   * `SubmissionOutcomeUnknownError` to resubmit deliberately the same batch.
+   */
+  batchId?: string;
+}
+
+/** Options of `invitePatients`. */
+export interface InviteManyOptions extends RequestOptions {
+  /** Patients per POST, 1..100. @default 100 */
+  batchSize?: number;
+  /** POSTs in flight at once, 1..8. @default 2 */
+  concurrency?: number;
+  onProgress?: (progress: InviteProgress) => void;
+}
+
+/** Parameters of `getUpdatedPatients`. */
+export interface UpdatedPatientsParams {
+  /** Cursor from a previous page (`Last-Timestamp`), sent verbatim; or a `Date` (see `sinceDateFormat`). Omit to start at the beginning of the feed. */
+  since?: string | Date;
+  /** Patients per page, 1..100. @default 100 */
+  max?: number;
+  /** While iterating, fetch the next page while the current one is processed. @default true */
+  prefetch?: boolean;
+}
+
+const range = (path: string, v: unknown, min: number, max: number, fallback: number): number => {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+  throw new ValidationError('parameters', [{ path, rule: `integer(${min}..${max})` }]);
+};
+
+/** Invite patients and read the feed of new and updated patients. */
+export class Patients extends APIResource {
+  /**
+   * Invites one patient: POST a one-patient `PatientBatch`. Resolves once Medfusion accepted the
+   * batch (202); processing happens later, follow it with `client.batches.waitForCompletion`.
+   *
+   * @example
+   * const job = await client.patients.invitePatient({
+   *   practicePatientId: 'P-1001',
+   *   demographics: { name: { firstName: 'Ada', lastName: 'Lovelace' }, dateOfBirth: '1985-12-10', gender: 'FEMALE', email: 'ada@example.com' },
+   * });
+   */
+  async invitePatient(invite: PatientInvite, options?: InviteOptions): Promise<BatchSubmission> {
+    const [valid] = validateInvites([invite], this.core.options.apiVersion);
+    return this.postBatch(valid ? [valid] : [], options);
+  }
+
+  /**
+   * Invites many patients in batches of `batchSize`. Every invite is validated before anything is
+   * sent. If a batch fails, no new batch is started and a `PartialSubmissionError` tells which
+   * were accepted, which failed and which were never sent.
+   */
+  async invitePatients(invites: PatientInvite[], options: InviteManyOptions = {}): Promise<BatchSubmission[]> {
+    const valid = validateInvites(invites, this.core.options.apiVersion);
+    const { batchSize, concurrency, onProgress, ...request } = options;
+    return sendChunks(
+      valid,
+      {
+        batchSize: range('options.batchSize', batchSize, 1, 100, 100),
+        concurrency: range('options.concurrency', concurrency, 1, 8, 2),
+        ...(onProgress ? { onProgress } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+      },
+      (chunk) => this.postBatch(chunk, request),
+    );
+  }
+
+  /**
+   * New and updated patients. `await` it for one page; `for await` over it for every patient until
+   * the feed is drained; `.pages()` for page after page.
+   *
+   * @example
+   * for await (const patient of client.patients.getUpdatedPatients({ since: cursor })) upsert(patient);
+   */
+  getUpdatedPatients(params: UpdatedPatientsParams = {}, options: RequestOptions = {}): PagePromise<PatientPage, Patient> {
+    const max = range('params.max', params.max, 1, 100, 100);
+    const since = this.cursorOf(params.since);
+    const version = this.core.options.apiVersion;
+    const fetch = async (cursor: string | undefined, signal: AbortSignal | undefined): Promise<PatientPage> => {
+      const res = await this.core.transport.request({
+        method: 'GET',
+        path: `${this.practicePath()}/patient`,
+        query: { since: cursor, max },
+        accept: 'application/xml',
+        auth: { kind: 'bearer' },
+        idempotent: true,
+        options: { ...options, ...(signal ? { signal } : {}) },
+      });
+      return readPatientPage(res, max, version, this.core.options.logger);
+    };
+    return new PagePromise(
+      {
+        fetch,
+        items: (page) => page.patients,
+        next: (page) => (page.hasMore ? page.cursor : undefined),
+        full: (page) => page.patients.length >= max,
+      },
+      since,
+      { ...(options.signal ? { signal: options.signal } : {}), prefetch: params.prefetch ?? true },
+    );
+  }
+
+  /**
+   * Drains the feed from the saved checkpoint, handing each page to `onPage` and saving the cursor
+   * only after `onPage` resolved. At-least-once: make `onPage` an upsert.
+   */
+  async sync(options: SyncOptions): Promise<SyncResult> {
+    const { signal, prefetch, max } = options;
+    return runSync(
+      (since) =>
+        this.getUpdatedPatients(
+          { ...(since !== undefined ? { since } : {}), ...(max !== undefined ? { max } : {}), prefetch: prefetch ?? true },
+          signal ? { signal } : {},
+        ),
+      options,
+    );
+  }
+
+  /** Cancels pending invitations (v3 `cancelinvitation`); answered like an invite, with a job to follow. */
+  async cancelInvitation(practicePatientIds: string[], options?: RequestOptions): Promise<BatchSubmission> {
+    const ok = Array.isArray(practicePatientIds) && practicePatientIds.length > 0;
+    const bad = ok ? practicePatientIds.findIndex((id) => typeof id !== 'string' || id.trim() === '') : -1;
+    if (!ok || bad >= 0) {
+      throw new ValidationError('practicePatientIds', [{ path: ok ? `practicePatientIds[${bad}]` : 'practicePatientIds', rule: 'nonEmpty' }]);
+    }
+    return submit(
+      this.core,
+      { path: `${this.practicePath('v3')}/patient/cancelinvitation`, body: encodeCancelInvitation(practicePatientIds), practicePatientIds },
+      options,
+    );
+  }
+
+  private postBatch(invites: PatientInvite[], options: InviteOptions = {}): Promise<BatchSubmission> {
+    const { batchId: given, ...request } = options;
+    const version = this.core.options.apiVersion;
+    const batchId = version === 'v3' ? undefined : newBatchId(given);
+    const body = encodePatientBatch(version, { ...(batchId ? { batchId } : {}), sender: senderDevice(this.core) }, invites, {
+      practiceId: this.core.options.practiceId,
+    });
+    const practicePatientIds = invites.map((i) => i.practicePatientId);
+    return submit(this.core, { path: `${this.practicePath()}/patient`, body, ...(batchId ? { batchId } : {}), practicePatientIds }, request);
+  }
+
+  private cursorOf(since: unknown): string | undefined {
+    if (since === undefined) return undefined;
+    if (since instanceof Date && !Number.isNaN(since.getTime())) {
+      const ms = since.getTime();
+      return this.core.options.sinceDateFormat === 'seconds' ? `${Math.floor(ms / 1000)},0` : String(ms);
+    }
+    if (typeof since === 'string' && since.trim() !== '') return since;
+    throw new ValidationError('parameters', [{ path: 'params.since', rule: 'cursor or Date' }]);
+  }
+}

@@ -1,0 +1,99 @@
+/** The emulator behind a node:http server on 127.0.0.1. */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Emulator, type EmulatorOptions, type SandboxCredentials, type DeepPartial, type EmulatorStats } from './emulator';
+import type { FaultOptions } from './faults';
+import type { Patient } from '../models/patient';
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions extends EmulatorOptions {
+  /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to listen on. Loopback only unless you know why. @default '127.0.0.1' */
+  host?: string;
+}
+
+/** A running sandbox. Pass `url`, `practiceId` and `credentials` to `MedfusionClient`. */
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: use as `baseUrl`. */
+  url: string;
+  practiceId: string;
+  credentials: SandboxCredentials;
+  /** The state machine behind the server, for assertions. */
+  emulator: Emulator;
+  stats: EmulatorStats;
+  registerPatient(practicePatientId: string, changes?: DeepPartial<Patient>): Patient;
+  updatePatient(practicePatientId: string, changes: DeepPartial<Patient>): Patient;
+  seedRegisteredPatients(n: number): string[];
+  injectFaults(faults: FaultOptions): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024 * 1024;
+
+/**
+ * Starts a local Medfusion emulator.
+ *
+ * @example
+ * const sb = await startSandbox();
+ * const client = new MedfusionClient({ baseUrl: sb.url, practiceId: sb.practiceId, credentials: sb.credentials });
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const emulator = new Emulator(options);
+  const server = createServer((req, res) => void serve(emulator, req, res));
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  emulator.baseUrl = `http://${host}:${port}`;
+
+  return {
+    url: emulator.baseUrl,
+    practiceId: emulator.practiceId,
+    credentials: emulator.credentials,
+    emulator,
+    stats: emulator.stats,
+    registerPatient: (id, changes) => emulator.registerPatient(id, changes),
+    updatePatient: (id, changes) => emulator.updatePatient(id, changes),
+    seedRegisteredPatients: (n) => emulator.seedRegisteredPatients(n),
+    injectFaults: (f) => emulator.injectFaults(f),
+    clearFaults: () => emulator.clearFaults(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(emulator: Emulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) {
+      res.writeHead(413).end();
+      return;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  const answer = emulator.handle({
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers,
+    body: Buffer.concat(chunks).toString('utf8'),
+  });
+  if (answer.latencyMs) await new Promise((r) => setTimeout(r, answer.latencyMs));
+  if (answer.reset) {
+    req.socket.destroy();
+    return;
+  }
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
