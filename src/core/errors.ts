@@ -37,14 +37,12 @@ export class MedfusionError extends Error {
       c = Object.getPrototypeOf(c);
     }
     Object.defineProperty(this, BRAND, { value: chain, enumerable: false });
-    Object.defineProperty(this, 'name', { value: chain[0], enumerable: false, writable: true });
+    this.name = chain[0] ?? 'MedfusionError';
   }
 
   /** The serialised form: class, message and the safe fields of the subclass. */
   toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = { name: this.name, message: this.message };
-    for (const [k, v] of Object.entries(this)) out[k] = v;
-    return out;
+    return { ...Object.fromEntries(Object.entries(this)), name: this.name, message: this.message };
   }
 }
 

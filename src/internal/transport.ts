@@ -10,7 +10,7 @@ import {
   AbortError,
   APIError,
   ConnectionError,
-  MedfusionError,
+  type MedfusionError,
   TimeoutError,
   type ResponseHeaders,
   type SafeCause,

@@ -25,7 +25,8 @@ export function refinedString(rule: string, check: (s: string) => boolean): t.Ty
 
 // XML 1.0 forbids these; a value holding one can never be sent.
 // eslint-disable-next-line no-control-regex
-const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const XML_FORBIDDEN =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Non-empty text, at most `max` characters, only characters XML can carry. */
 export function text(max?: number): t.Type<string> {
@@ -78,12 +79,14 @@ export const email = refinedString('email', (s) => /^[^\s@<>]+@[^\s@<>]+\.[^\s@<
 /** A US social security number: exactly nine digits. */
 export const ssn = refinedString('ssn(9 digits)', (s) => /^\d{9}$/.test(s));
 
-/** A non-negative decimal amount, such as a copay. */
+const isAmount = (u: unknown): u is number =>
+  typeof u === 'number' && Number.isFinite(u) && u >= 0 && u < 1e9 && Number(u.toFixed(2)) === u;
+
+/** A money amount such as a copay: 0 to 999,999,999.99, at most two decimals (sent as `0.20`). */
 export const amount = new t.Type<number, number, unknown>(
   'amount',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 0,
-  (u, c) =>
-    typeof u === 'number' && Number.isFinite(u) && u >= 0 ? t.success(u) : t.failure(u, c, 'amount'),
+  isAmount,
+  (u, c) => (isAmount(u) ? t.success(u) : t.failure(u, c, 'amount(0..1e9, 2 decimals)')),
   t.identity,
 );
 
@@ -109,7 +112,7 @@ export function struct<R extends t.Props, O extends t.Props>(
 ): t.Type<t.TypeOfProps<R> & t.TypeOfPartialProps<O>, t.OutputOfProps<R> & t.OutputOfPartialProps<O>> {
   const inner = t.intersection([t.type(required), t.partial(optional)]);
   const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
-  return new t.Type(
+  const codec = new t.Type(
     name,
     inner.is,
     (u, c) => {
@@ -127,14 +130,19 @@ export function struct<R extends t.Props, O extends t.Props>(
     },
     inner.encode,
   );
+  WRAPPERS.add(codec);
+  return codec;
 }
+
+/** Codecs made by {@link struct} and {@link withChecks}: the intersection indexes below them are not part of a path. */
+const WRAPPERS = new WeakSet<t.Decoder<unknown, unknown>>();
 
 /** Adds a whole-object check to a codec; `check` returns the issues it found, relative paths. */
 export function withChecks<A, O>(
   codec: t.Type<A, O>,
   check: (a: A) => { key: string[]; rule: string }[],
 ): t.Type<A, O> {
-  return new t.Type<A, O, unknown>(
+  const checked = new t.Type<A, O, unknown>(
     codec.name,
     codec.is,
     (u, c) => {
@@ -152,6 +160,8 @@ export function withChecks<A, O>(
     },
     codec.encode,
   );
+  WRAPPERS.add(checked);
+  return checked;
 }
 
 /** Turns io-ts errors into issues: `demographics.name.middleName` / `nonEmpty`. */
@@ -164,7 +174,7 @@ export function toIssues(errors: t.Errors, prefix = ''): ValidationIssue[] {
     for (let i = 1; i < ctx.length; i++) {
       const parent = ctx[i - 1]?.type;
       const entry = ctx[i];
-      if (!entry || parent instanceof t.IntersectionType) continue;
+      if (!entry || parent instanceof t.IntersectionType || (parent && WRAPPERS.has(parent) && isMember(entry.type))) continue;
       path += parent instanceof t.ArrayType ? `[${entry.key}]` : path ? `.${entry.key}` : entry.key;
     }
     const rule =
@@ -181,7 +191,10 @@ export function toIssues(errors: t.Errors, prefix = ''): ValidationIssue[] {
 }
 
 // A type failure on a missing value is reported as the clearer `required`.
-const TYPE_RULES = new Set(['string', 'object', 'amount', 'date(YYYY-MM-DD)']);
+const TYPE_RULES = new Set(['string', 'object', 'amount(0..1e9, 2 decimals)', 'date(YYYY-MM-DD)']);
+
+const isMember = (type: t.Decoder<unknown, unknown>): boolean =>
+  type instanceof t.InterfaceType || type instanceof t.PartialType || type instanceof t.IntersectionType;
 
 function ruleOf(ctx: t.Context): string {
   const type = ctx[ctx.length - 1]?.type;

@@ -46,7 +46,7 @@ function leaves<M extends Mode>(mode: M) {
     ssn: strict ? ssn : anyText,
     date: calendarDate,
     dateOfBirth: strict ? dateOfBirth : calendarDate,
-    amount,
+    amount: strict ? amount : (t.number as t.Type<number>),
     oneOf: <V extends string>(name: string, values: readonly V[]) =>
       (strict ? oneOf(name, values) : anyText) as t.Type<EnumOf<V, M>>,
   };

@@ -1,6 +1,6 @@
 /**
  * XML text in, a plain tree out: the only place that calls xml2js, and the one function that
- * normalises its output (wire spec section 1: parse by local name, never by prefix).
+ * normalises its output. Text is kept exactly (`trim: false`); whitespace-only text counts as empty (wire spec section 1: parse by local name, never by prefix).
  *
  * xml2js is sax-based and expands no DTD entities; we still refuse any DOCTYPE or ENTITY
  * declaration before parsing (XXE, billion laughs) and cap nesting depth.
@@ -43,7 +43,7 @@ const stripPrefix = (name: string): string => {
 const OPTIONS: ParserOptions = {
   explicitArray: true,
   explicitRoot: true,
-  trim: true,
+  trim: false,
   normalize: false,
   emptyTag: '',
   strict: true,

@@ -55,8 +55,9 @@ export interface EncodeOptions {
   context: Obj;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-export const escapeXml = (s: string): string => s.replace(/[&<>"]/g, (c) => ESCAPES[c] ?? c);
+// `\r` is escaped because XML parsers turn a literal one into `\n`.
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;' };
+export const escapeXml = (s: string): string => s.replace(/[&<>"\r]/g, (c) => ESCAPES[c] ?? c);
 
 function get(obj: unknown, key: readonly string[]): unknown {
   let v = obj;
@@ -64,14 +65,14 @@ function get(obj: unknown, key: readonly string[]): unknown {
   return v;
 }
 
-function formatLeaf(kind: LeafNode['kind'], v: unknown, direction: Direction): string {
+function formatLeaf(kind: LeafNode['kind'], v: unknown): string {
   switch (kind) {
     case 'date':
       return `${String(v)}T00:00:00`;
     case 'dateTime':
       return (v as Date).toISOString().slice(0, 19);
     case 'decimal':
-      return direction === 'response' ? (v as number).toFixed(2) : String(v);
+      return (v as number).toFixed(2);
     default:
       return escapeXml(String(v));
   }
@@ -92,9 +93,9 @@ export function encodeNodes(compiled: Compiled, obj: unknown, opts: EncodeOption
     }
     const v = node.key === null ? undefined : get(node.context ? opts.context : obj, node.key);
     if (node.repeat && Array.isArray(v)) {
-      for (const item of v) out += `<${node.tag}>${formatLeaf(node.kind, item, opts.direction)}</${node.tag}>`;
+      for (const item of v) out += `<${node.tag}>${formatLeaf(node.kind, item)}</${node.tag}>`;
     } else if (v !== undefined && v !== '') {
-      out += `<${node.tag}>${formatLeaf(node.kind, v, opts.direction)}</${node.tag}>`;
+      out += `<${node.tag}>${formatLeaf(node.kind, v)}</${node.tag}>`;
     } else if (opts.direction === 'response' && node.kind === 'text' && !node.context) {
       out += `<${node.tag}></${node.tag}>`;
     }
@@ -205,7 +206,7 @@ export function decodeNodes(
       const key = node.key;
       const modelPath = modelAt + key.join('.');
       if (node.repeat) {
-        const values = raw.map(textOf).filter((s) => s !== '');
+        const values = raw.map(textOf).filter((s) => s.trim() !== '');
         if (values.length > 0) set(node.context ? st.context : target, key, values);
         continue;
       }
@@ -215,7 +216,7 @@ export function decodeNodes(
         continue;
       }
       const s = textOf(child);
-      if (s === '') {
+      if (s.trim() === '') {
         if (opts.strict && !node.emptyAllowed) st.issues.push({ path: here, rule: 'emptyElement' });
         continue;
       }
@@ -262,7 +263,7 @@ function decodeBlock(
   if (attrs) {
     for (const a of node.attrs) {
       const v = attrs[a.tag];
-      if (a.key !== null && v !== undefined && v !== '') set(target, a.key, v);
+      if (a.key !== null && v !== undefined && v.trim() !== '') set(target, a.key, v);
     }
   }
   decodeNodes(node.body, el, target, st, opts, at, modelAt);
