@@ -5,7 +5,17 @@
  * @type {import('jest').Config}
  */
 const ESM_ONLY = ['rettime', '@open-draft/deferred-promise', 'until-async'];
-const tsJest = ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true, isolatedModules: true } }];
+const tsJest = [
+  'ts-jest',
+  {
+    tsconfig: {
+      module: 'commonjs',
+      moduleResolution: 'node10',
+      allowJs: true,
+      isolatedModules: true,
+    },
+  },
+];
 
 module.exports = {
   testEnvironment: 'node',

@@ -1,13 +1,23 @@
 export { MedfusionClient } from './client';
 export type { ClientOptions, SenderOptions } from './internal/options';
-export type { Credentials, PasswordCredentials, AppTokenCredentials, AccessTokenCredentials, BasicAuthEncoding } from './internal/auth';
+export type {
+  Credentials,
+  PasswordCredentials,
+  AppTokenCredentials,
+  AccessTokenCredentials,
+  BasicAuthEncoding,
+} from './internal/auth';
 export type { Logger, LogLevel } from './internal/log';
 export type { Backoff } from './internal/retry';
 export type { RequestOptions } from './internal/transport';
 
 export { PagePromise } from './core/page-promise';
 export type { PatientPage } from './core/patient-page';
-export { FileCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from './core/checkpoint';
+export {
+  FileCheckpointStore,
+  MemoryCheckpointStore,
+  type CheckpointStore,
+} from './core/checkpoint';
 export type { SyncOptions, SyncResult, SyncProgress } from './core/sync';
 export type { InviteProgress } from './core/chunks';
 export type { InviteOptions, InviteManyOptions, UpdatedPatientsParams } from './resources/patients';

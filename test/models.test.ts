@@ -37,7 +37,10 @@ describe('PatientInvite codec', () => {
   });
 
   it('rejects empty strings, even optional ones', () => {
-    const value = withDemo({ name: { firstName: 'F', lastName: 'L', middleName: '' }, homePhone: '   ' });
+    const value = withDemo({
+      name: { firstName: 'F', lastName: 'L', middleName: '' },
+      homePhone: '   ',
+    });
     expect(issuesOf(value)).toEqual(
       expect.arrayContaining([
         { path: 'demographics.name.middleName', rule: 'nonEmpty' },
@@ -57,7 +60,9 @@ describe('PatientInvite codec', () => {
   it.each(['1985-02-30', '1985-13-01', '85-01-01', '1985-01-01T00:00:00', '2023-02-29'])(
     'rejects date of birth %s',
     (dateOfBirth) => {
-      expect(issuesOf(withDemo({ dateOfBirth }))).toEqual([{ path: 'demographics.dateOfBirth', rule: 'date(YYYY-MM-DD)' }]);
+      expect(issuesOf(withDemo({ dateOfBirth }))).toEqual([
+        { path: 'demographics.dateOfBirth', rule: 'date(YYYY-MM-DD)' },
+      ]);
     },
   );
 
@@ -70,11 +75,19 @@ describe('PatientInvite codec', () => {
   });
 
   it.each(['12345678', '1234567890', '123-45-6789', 'abcdefghi'])('rejects SSN %s', (ssn) => {
-    expect(issuesOf(withDemo({ ssn }))).toEqual([{ path: 'demographics.ssn', rule: 'ssn(9 digits)' }]);
+    expect(issuesOf(withDemo({ ssn }))).toEqual([
+      { path: 'demographics.ssn', rule: 'ssn(9 digits)' },
+    ]);
   });
 
   it('enforces the address length limits', () => {
-    const r = AddressCodec.decode({ line1: 'x'.repeat(101), city: 'y'.repeat(100), state: 'NCA', country: 'USAA', zipCode: '1'.repeat(16) });
+    const r = AddressCodec.decode({
+      line1: 'x'.repeat(101),
+      city: 'y'.repeat(100),
+      state: 'NCA',
+      country: 'USAA',
+      zipCode: '1'.repeat(16),
+    });
     expect(isLeft(r) && toIssues(r.left)).toEqual([
       { path: 'line1', rule: 'maxLength(100)' },
       { path: 'state', rule: 'maxLength(2)' },
@@ -93,12 +106,17 @@ describe('PatientInvite codec', () => {
   });
 
   it('rejects characters XML cannot carry', () => {
-    expect(issuesOf(withDemo({ homePhone: 'a\u0001b' }))).toEqual([{ path: 'demographics.homePhone', rule: 'xmlCharacters' }]);
+    expect(issuesOf(withDemo({ homePhone: 'a\u0001b' }))).toEqual([
+      { path: 'demographics.homePhone', rule: 'xmlCharacters' },
+    ]);
   });
 
   it('rejects a copay with more than two decimals or below zero', () => {
-    const bad = (copay: number) => issuesOf({ ...minimalInvite(), insurance: { primary: { copay } } });
-    expect(bad(0.125)).toEqual([{ path: 'insurance.primary.copay', rule: 'amount(0..1e9, 2 decimals)' }]);
+    const bad = (copay: number) =>
+      issuesOf({ ...minimalInvite(), insurance: { primary: { copay } } });
+    expect(bad(0.125)).toEqual([
+      { path: 'insurance.primary.copay', rule: 'amount(0..1e9, 2 decimals)' },
+    ]);
     expect(bad(-1)).toHaveLength(1);
     expect(bad(0.29)).toEqual([]);
   });
@@ -106,13 +124,20 @@ describe('PatientInvite codec', () => {
 
 describe('validateInvites', () => {
   it('names the invite by index and the field by path', () => {
-    const invites: unknown[] = [minimalInvite('A'), minimalInvite('B'), minimalInvite('C'), withDemo({ name: { firstName: 'F', lastName: 'L', middleName: '' } })];
+    const invites: unknown[] = [
+      minimalInvite('A'),
+      minimalInvite('B'),
+      minimalInvite('C'),
+      withDemo({ name: { firstName: 'F', lastName: 'L', middleName: '' } }),
+    ];
     (invites[3] as PatientInvite).practicePatientId = 'D';
     expect(() => validateInvites(invites, 'v2')).toThrow(ValidationError);
     try {
       validateInvites(invites, 'v2');
     } catch (e) {
-      expect((e as ValidationError).issues).toEqual([{ path: 'invites[3].demographics.name.middleName', rule: 'nonEmpty' }]);
+      expect((e as ValidationError).issues).toEqual([
+        { path: 'invites[3].demographics.name.middleName', rule: 'nonEmpty' },
+      ]);
     }
   });
 
@@ -120,7 +145,9 @@ describe('validateInvites', () => {
     const invite = withDemo({ gender: 'UNDIFFERENTIATED' });
     expect(() => validateInvites([invite], 'v3')).not.toThrow();
     expect(() => validateInvites([invite], 'v2')).toThrow(
-      expect.objectContaining({ issues: [{ path: 'invites[0].demographics.gender', rule: 'oneOf(Gender v2)' }] }),
+      expect.objectContaining({
+        issues: [{ path: 'invites[0].demographics.gender', rule: 'oneOf(Gender v2)' }],
+      }),
     );
   });
 
@@ -128,16 +155,22 @@ describe('validateInvites', () => {
     const withIdentity = withDemo({ genderIdentity: { value: 'OTH' } });
     expect(() => validateInvites([withIdentity], 'v2')).not.toThrow();
     expect(() => validateInvites([withIdentity], 'v1')).toThrow(
-      expect.objectContaining({ issues: [{ path: 'invites[0].demographics.genderIdentity', rule: 'unsupportedIn(v1)' }] }),
+      expect.objectContaining({
+        issues: [{ path: 'invites[0].demographics.genderIdentity', rule: 'unsupportedIn(v1)' }],
+      }),
     );
     expect(() => validateInvites([fullInvite()], 'v3')).toThrow(
-      expect.objectContaining({ issues: [{ path: 'invites[0].accountNumber', rule: 'unsupportedIn(v3)' }] }),
+      expect.objectContaining({
+        issues: [{ path: 'invites[0].accountNumber', rule: 'unsupportedIn(v3)' }],
+      }),
     );
   });
 
   it('refuses a practice patient id twice in one call', () => {
     expect(() => validateInvites([minimalInvite('A'), minimalInvite('A')], 'v2')).toThrow(
-      expect.objectContaining({ issues: [{ path: 'invites[1].practicePatientId', rule: 'unique' }] }),
+      expect.objectContaining({
+        issues: [{ path: 'invites[1].practicePatientId', rule: 'unique' }],
+      }),
     );
   });
 
@@ -149,15 +182,31 @@ describe('validateInvites', () => {
       validateInvites([invite], 'v2');
       throw new Error('expected a ValidationError');
     } catch (e) {
-      const text = [String(e), (e as Error).message, JSON.stringify(e), (e as Error).stack ?? ''].join('\n');
-      for (const value of ['zebulon', '98765', 'Canary', 'PPID-CANARY']) expect(text.toLowerCase()).not.toContain(value.toLowerCase());
-      expect(JSON.parse(JSON.stringify(e))).toMatchObject({ name: 'ValidationError', issues: expect.any(Array) });
+      const text = [
+        String(e),
+        (e as Error).message,
+        JSON.stringify(e),
+        (e as Error).stack ?? '',
+      ].join('\n');
+      for (const value of ['zebulon', '98765', 'Canary', 'PPID-CANARY'])
+        expect(text.toLowerCase()).not.toContain(value.toLowerCase());
+      expect(JSON.parse(JSON.stringify(e))).toMatchObject({
+        name: 'ValidationError',
+        issues: expect.any(Array),
+      });
     }
   });
 
   it('runs before anything is sent (client-side)', async () => {
-    const client = new MedfusionClient({ practiceId: 'p', baseUrl: 'http://127.0.0.1:9', credentials: { accessToken: 't' }, maxRetries: 0 });
-    await expect(client.patients.invitePatient(withDemo({ email: 'nope' }) as PatientInvite)).rejects.toMatchObject({
+    const client = new MedfusionClient({
+      practiceId: 'p',
+      baseUrl: 'http://127.0.0.1:9',
+      credentials: { accessToken: 't' },
+      maxRetries: 0,
+    });
+    await expect(
+      client.patients.invitePatient(withDemo({ email: 'nope' }) as PatientInvite),
+    ).rejects.toMatchObject({
       name: 'ValidationError',
       issues: [{ path: 'invites[0].demographics.email', rule: 'email' }],
     });

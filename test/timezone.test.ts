@@ -11,8 +11,14 @@ const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
 
 describe('dates of birth across time zones', () => {
   it.each(ZONES)('TZ=%s: encode → decode keeps every date of birth', (zone) => {
-    const out = execFileSync(tsx, [script], { env: { ...process.env, TZ: zone }, encoding: 'utf8' });
-    const result = JSON.parse(out) as { zoneOffsetMinutes: number; results: { dob: string; wire: string; back: string }[] };
+    const out = execFileSync(tsx, [script], {
+      env: { ...process.env, TZ: zone },
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(out) as {
+      zoneOffsetMinutes: number;
+      results: { dob: string; wire: string; back: string }[];
+    };
     for (const r of result.results) {
       expect(r.wire).toBe(`${r.dob}T00:00:00`);
       expect(r.back).toBe(r.dob);

@@ -32,7 +32,7 @@ export class MedfusionError extends Error {
   constructor(message: string) {
     super(message);
     const chain: string[] = [];
-    for (let c: unknown = new.target; typeof c === 'function' && 'brand' in c; ) {
+    for (let c: unknown = new.target; typeof c === 'function' && 'brand' in c;) {
       chain.push((c as typeof MedfusionError).brand);
       c = Object.getPrototypeOf(c);
     }
@@ -110,14 +110,18 @@ export class APIError extends MedfusionError {
 
   /** Builds the subclass that matches the status (anthropic's `APIError.generate`). */
   static generate(init: APIErrorInit): APIError {
-    const Class = STATUS_CLASSES[init.status] ?? (init.status >= 500 ? InternalServerError : APIError);
+    const Class =
+      STATUS_CLASSES[init.status] ?? (init.status >= 500 ? InternalServerError : APIError);
     return new Class(init);
   }
 }
 
 /** Only rule and code names survive: `DC_CORE_033`, `cvc-minLength-valid`; never quoted values. */
 function parseResponseCode(message: string): string | undefined {
-  const parts = [/\b[A-Z]{2,}_[A-Z0-9]+_\d+\b/.exec(message)?.[0], /\bcvc-[A-Za-z.-]+\b/.exec(message)?.[0]];
+  const parts = [
+    /\b[A-Z]{2,}_[A-Z0-9]+_\d+\b/.exec(message)?.[0],
+    /\bcvc-[A-Za-z.-]+\b/.exec(message)?.[0],
+  ];
   const found = parts.filter((p): p is string => p !== undefined);
   return found.length > 0 ? found.join(' ') : undefined;
 }

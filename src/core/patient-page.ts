@@ -1,10 +1,9 @@
 /** Reading one answer of the GET patient feed (wire spec section 4) into a {@link PatientPage}. */
-import { isLeft } from 'fp-ts/lib/Either';
 import * as t from 'io-ts';
 import { ResponseParseError, ValidationError, type ValidationIssue } from './errors';
 import type { RawResponse } from '../internal/transport';
 import type { Logger } from '../internal/log';
-import { toIssues } from '../models/codec';
+import { isLeft, toIssues } from '../models/codec';
 import type { ApiVersion } from '../models/enums';
 import { PatientCodec, type Patient } from '../models/patient';
 import { decodePatientBatch } from '../xml/documents';
@@ -25,20 +24,34 @@ export interface PatientPage {
 const Patients = t.array(PatientCodec);
 
 /** Turns a 200 or 204 into a page; a body that is not a patient batch is a typed error. */
-export function readPatientPage(res: RawResponse, max: number, version: ApiVersion, logger: Logger): PatientPage {
+export function readPatientPage(
+  res: RawResponse,
+  max: number,
+  version: ApiVersion,
+  logger: Logger,
+): PatientPage {
   const cursor = res.headers['last-timestamp']?.trim() || undefined;
   const base = cursor !== undefined ? { cursor } : {};
-  if (res.status === 204 || res.body.trim() === '') return { patients: [], ...base, hasMore: false };
+  if (res.status === 204 || res.body.trim() === '')
+    return { patients: [], ...base, hasMore: false };
 
   let decoded;
   try {
-    decoded = decodePatientBatch(res.body, { strict: false, direction: 'response', expectedVersion: version });
+    decoded = decodePatientBatch(res.body, {
+      strict: false,
+      direction: 'response',
+      expectedVersion: version,
+    });
   } catch (error) {
-    if (error instanceof XmlSyntaxError) throw new ResponseParseError(res.status, res.contentType, error.reason);
+    if (error instanceof XmlSyntaxError)
+      throw new ResponseParseError(res.status, res.contentType, error.reason);
     throw error;
   }
   const result = Patients.decode(decoded.patients);
-  const issues: ValidationIssue[] = [...decoded.issues, ...(isLeft(result) ? toIssues(result.left, 'patients') : [])];
+  const issues: ValidationIssue[] = [
+    ...decoded.issues,
+    ...(isLeft(result) ? toIssues(result.left, 'patients') : []),
+  ];
   if (issues.length > 0 || isLeft(result)) throw new ValidationError('patient page', issues);
 
   const patients = result.right;

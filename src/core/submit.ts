@@ -36,26 +36,37 @@ export async function submit(
     accept: 'application/xml',
     auth: { kind: 'bearer' },
     idempotent: false,
-    onUnknownOutcome: (cause) => new SubmissionOutcomeUnknownError(batchId, practicePatientIds, cause),
+    onUnknownOutcome: (cause) =>
+      new SubmissionOutcomeUnknownError(batchId, practicePatientIds, cause),
     ...(options ? { options } : {}),
   });
   const accepted = readAcceptance(res);
   if (!accepted.dataJobId) {
     // Accepted, but we cannot tell which job: the same remedy as an unknown outcome.
-    const cause = new ResponseParseError(res.status, res.contentType, 'no DataJobId in the body or Location');
+    const cause = new ResponseParseError(
+      res.status,
+      res.contentType,
+      'no DataJobId in the body or Location',
+    );
     throw new SubmissionOutcomeUnknownError(batchId, practicePatientIds, cause);
   }
   const o = core.options;
   return {
     dataJobId: accepted.dataJobId,
-    statusUrl: accepted.location ?? `${o.baseUrl}/v1${path`/practice/${o.practiceId}/processingStatus/${accepted.dataJobId}`}`,
+    statusUrl:
+      accepted.location ??
+      `${o.baseUrl}/v1${path`/practice/${o.practiceId}/processingStatus/${accepted.dataJobId}`}`,
     ...(batchId !== undefined ? { batchId } : {}),
     ...(accepted.messageId ? { messageId: accepted.messageId } : {}),
     practicePatientIds,
   };
 }
 
-function readAcceptance(res: RawResponse): { dataJobId?: string; messageId?: string; location?: string } {
+function readAcceptance(res: RawResponse): {
+  dataJobId?: string;
+  messageId?: string;
+  location?: string;
+} {
   const location = res.headers.location;
   let fields: { dataJobId?: string; messageId?: string } = {};
   try {
@@ -64,7 +75,8 @@ function readAcceptance(res: RawResponse): { dataJobId?: string; messageId?: str
     if (!(error instanceof XmlSyntaxError)) throw error;
   }
   const fromLocation = location ? /\/processingStatus\/([^/?#]+)/.exec(location)?.[1] : undefined;
-  const dataJobId = fields.dataJobId ?? (fromLocation ? decodeURIComponent(fromLocation) : undefined);
+  const dataJobId =
+    fields.dataJobId ?? (fromLocation ? decodeURIComponent(fromLocation) : undefined);
   return {
     ...(dataJobId ? { dataJobId } : {}),
     ...(fields.messageId ? { messageId: fields.messageId } : {}),

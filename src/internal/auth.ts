@@ -8,10 +8,10 @@
  *   refresh grant); concurrent callers share one token request (anthropic's TokenCache).
  */
 import * as t from 'io-ts';
-import { isLeft } from 'fp-ts/lib/Either';
 import { AbortError, APIError, OAuthError, ResponseParseError } from '../core/errors';
 import type { RawResponse, TokenSource, Transport } from './transport';
 import { encodePathSegment } from './path';
+import { isLeft } from '../models/codec';
 
 /** Client id and secret plus the practice user's login. */
 export interface PasswordCredentials {
@@ -74,7 +74,11 @@ export class TokenProvider implements TokenSource {
       this.transport.request({
         method: 'POST',
         path: '/v1/oauth2/token',
-        body: new URLSearchParams({ grant_type: 'password', username: creds.username, password: creds.password }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'password',
+          username: creds.username,
+          password: creds.password,
+        }).toString(),
         contentType: 'application/x-www-form-urlencoded',
         accept: 'application/json',
         auth: { kind: 'basic', header },
@@ -111,7 +115,8 @@ export class TokenProvider implements TokenSource {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof APIError) throw new OAuthError(error.status, 'the OAuth endpoint refused the request');
+      if (error instanceof APIError)
+        throw new OAuthError(error.status, 'the OAuth endpoint refused the request');
       throw error;
     }
   }
@@ -125,7 +130,8 @@ function parseJson<A>(res: RawResponse, codec: t.Decoder<unknown, A>): A {
     throw new ResponseParseError(res.status, res.contentType, 'OAuth reply is not JSON');
   }
   const decoded = codec.decode(value);
-  if (isLeft(decoded)) throw new ResponseParseError(res.status, res.contentType, 'OAuth reply lacks expected fields');
+  if (isLeft(decoded))
+    throw new ResponseParseError(res.status, res.contentType, 'OAuth reply lacks expected fields');
   return decoded.right;
 }
 

@@ -85,7 +85,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 function positive(option: string, v: unknown, fallback: number, integer = false, min = 1): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+  if (
+    typeof v !== 'number' ||
+    !Number.isFinite(v) ||
+    v < min ||
+    (integer && !Number.isInteger(v))
+  ) {
     return fail(option, `must be ${integer ? 'an integer' : 'a number'} >= ${min}`);
   }
   return v;
@@ -98,11 +103,13 @@ export function isLoopback(host: string): boolean {
 }
 
 function resolveBaseUrl(o: ClientOptions): string {
-  if (o.baseUrl !== undefined && o.environment !== undefined) fail('baseUrl', 'give environment or baseUrl, not both');
+  if (o.baseUrl !== undefined && o.environment !== undefined)
+    fail('baseUrl', 'give environment or baseUrl, not both');
   if (o.environment !== undefined) {
     return ENVIRONMENTS[o.environment] ?? fail('environment', "must be 'demo' or 'production'");
   }
-  if (o.baseUrl === undefined) return fail('environment', "give environment ('demo' | 'production') or baseUrl");
+  if (o.baseUrl === undefined)
+    return fail('environment', "give environment ('demo' | 'production') or baseUrl");
   let url: URL;
   try {
     url = new URL(o.baseUrl);
@@ -112,7 +119,8 @@ function resolveBaseUrl(o: ClientOptions): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     fail('baseUrl', 'must use https: unless the host is loopback');
   }
-  if (url.username || url.password || url.search || url.hash) fail('baseUrl', 'must not hold credentials, a query or a fragment');
+  if (url.username || url.password || url.search || url.hash)
+    fail('baseUrl', 'must not hold credentials, a query or a fragment');
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -120,7 +128,8 @@ function resolveCredentials(c: unknown): Credentials {
   if (!isObject(c)) return fail('credentials', 'required');
   const has = (k: string) => c[k] !== undefined;
   const need = (keys: string[]) => {
-    for (const k of keys) if (!nonEmpty(c[k])) fail(`credentials.${k}`, 'must be a non-empty string');
+    for (const k of keys)
+      if (!nonEmpty(c[k])) fail(`credentials.${k}`, 'must be a non-empty string');
   };
   if (has('accessToken')) need(['accessToken']);
   else if (has('appToken')) need(['appToken', 'username', 'password']);
@@ -145,14 +154,16 @@ function oneOf<T extends string>(option: string, v: unknown, values: readonly T[
 /** Validates and completes the options. */
 export function resolveOptions(o: ClientOptions): ResolvedOptions {
   if (!isObject(o)) fail('options', 'required');
-  if (!nonEmpty(o.practiceId) || /[/?#]/.test(o.practiceId)) fail('practiceId', 'must be the practice UUID');
+  if (!nonEmpty(o.practiceId) || /[/?#]/.test(o.practiceId))
+    fail('practiceId', 'must be the practice UUID');
   const backoff = { ...DEFAULT_BACKOFF, ...(o.retryBackoff ?? {}) };
   positive('retryBackoff.initialDelayMs', backoff.initialDelayMs, 0, false, 0);
   positive('retryBackoff.maxDelayMs', backoff.maxDelayMs, 0, false, 0);
   positive('retryBackoff.maxRetryAfterMs', backoff.maxRetryAfterMs, 0, false, 0);
   const sender = o.sender ?? {};
   for (const k of ['vendorName', 'deviceName', 'deviceVersion'] as const) {
-    if (sender[k] !== undefined && !nonEmpty(sender[k])) fail(`sender.${k}`, 'must be a non-empty string');
+    if (sender[k] !== undefined && !nonEmpty(sender[k]))
+      fail(`sender.${k}`, 'must be a non-empty string');
   }
   const level = oneOf('logLevel', o.logLevel, ['debug', 'info', 'warn', 'error', 'off'], 'info');
   return {
@@ -171,6 +182,11 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       deviceVersion: sender.deviceVersion ?? VERSION,
     },
     maxResponseBytes: positive('maxResponseBytes', o.maxResponseBytes, 32 * 1024 * 1024, true),
-    sinceDateFormat: oneOf('sinceDateFormat', o.sinceDateFormat, ['seconds', 'milliseconds'], 'seconds'),
+    sinceDateFormat: oneOf(
+      'sinceDateFormat',
+      o.sinceDateFormat,
+      ['seconds', 'milliseconds'],
+      'seconds',
+    ),
   };
 }

@@ -8,5 +8,8 @@ export function encodePathSegment(value: string): string {
  * (`` path`/v1/practice/${id}/patient` ``), as anthropic's `internal/utils/path.ts`.
  */
 export function path(strings: TemplateStringsArray, ...values: string[]): string {
-  return strings.reduce((out, s, i) => out + s + (i < values.length ? encodePathSegment(values[i] as string) : ''), '');
+  return strings.reduce(
+    (out, s, i) => out + s + (i < values.length ? encodePathSegment(values[i] as string) : ''),
+    '',
+  );
 }

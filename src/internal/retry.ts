@@ -13,7 +13,11 @@ export interface Backoff {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 };
+export const DEFAULT_BACKOFF: Backoff = {
+  initialDelayMs: 500,
+  maxDelayMs: 8000,
+  maxRetryAfterMs: 60_000,
+};
 
 /** `min(initial * 2^n, max)` times a jitter in (0.75, 1] (Stainless). */
 export function backoffDelay(retry: number, b: Backoff): number {
@@ -25,7 +29,10 @@ export function backoffDelay(retry: number, b: Backoff): number {
  * The server's wish, from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), in ms;
  * `undefined` when absent or unreadable.
  */
-export function retryAfterMs(headers: Record<string, string>, now = Date.now()): number | undefined {
+export function retryAfterMs(
+  headers: Record<string, string>,
+  now = Date.now(),
+): number | undefined {
   const ms = headers['retry-after-ms'];
   if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Number(ms);
   const value = headers['retry-after']?.trim();
@@ -43,7 +50,8 @@ export const isRetryableStatus = (status: number): boolean =>
  * Statuses after which a POST certainly was not acted on and may be sent again: rate limited or
  * unavailable before acceptance.
  */
-export const isRetryableStatusForPost = (status: number): boolean => status === 429 || status === 503;
+export const isRetryableStatusForPost = (status: number): boolean =>
+  status === 429 || status === 503;
 
 /**
  * Statuses after which a POST's fate is unknown: a timeout or a gateway error may come after the
@@ -53,4 +61,10 @@ export const isAmbiguousStatusForPost = (status: number): boolean =>
   status === 408 || status === 500 || status === 502 || status === 504;
 
 /** Connection failures that happen before a request is sent: a POST may be retried after them. */
-export const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+export const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);

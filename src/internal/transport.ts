@@ -139,7 +139,12 @@ export class Transport {
         ...(requestId ? { requestId } : {}),
       });
       if (res.status >= 200 && res.status < 300) {
-        return { status: res.status, headers, body: res.data ?? '', contentType: headers['content-type'] };
+        return {
+          status: res.status,
+          headers,
+          body: res.data ?? '',
+          contentType: headers['content-type'],
+        };
       }
 
       if (res.status === 401 && token !== undefined && !reauthenticated && this.tokens) {
@@ -158,7 +163,9 @@ export class Transport {
         ...(requestId ? { requestId } : {}),
         ...responseMessageOf(res.data),
       });
-      const retryable = spec.idempotent ? isRetryableStatus(res.status) : isRetryableStatusForPost(res.status);
+      const retryable = spec.idempotent
+        ? isRetryableStatus(res.status)
+        : isRetryableStatusForPost(res.status);
       if (retryable && attempt < maxRetries) {
         const wish = retryAfterMs(headers);
         if (wish === undefined || wish <= this.config.backoff.maxRetryAfterMs) {
@@ -178,7 +185,12 @@ export class Transport {
     return this.tokens.get(signal);
   }
 
-  private async backoff(spec: RequestSpec, attempt: number, wish: number | undefined, signal?: AbortSignal) {
+  private async backoff(
+    spec: RequestSpec,
+    attempt: number,
+    wish: number | undefined,
+    signal?: AbortSignal,
+  ) {
     const delayMs = wish ?? backoffDelay(attempt, this.config.backoff);
     this.log('info', spec, { attempt, retryInMs: delayMs });
     await sleep(delayMs, signal);
@@ -197,7 +209,10 @@ export class Transport {
     const onAbort = (): void => controller.abort();
     caller?.addEventListener('abort', onAbort, { once: true });
 
-    const headers: Record<string, string> = { Accept: spec.accept, 'User-Agent': this.config.userAgent };
+    const headers: Record<string, string> = {
+      Accept: spec.accept,
+      'User-Agent': this.config.userAgent,
+    };
     if (spec.contentType) headers['Content-Type'] = spec.contentType;
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     else if (spec.auth.kind === 'basic') headers.Authorization = spec.auth.header;
@@ -211,7 +226,11 @@ export class Transport {
         signal: controller.signal,
       });
     } catch (failure) {
-      throw toTransportError(failure, { timedOut, callerAborted: caller?.aborted === true, timeoutMs });
+      throw toTransportError(failure, {
+        timedOut,
+        callerAborted: caller?.aborted === true,
+        timeoutMs,
+      });
     } finally {
       clearTimeout(timer);
       caller?.removeEventListener('abort', onAbort);
@@ -229,7 +248,11 @@ export class Transport {
 
 /** A failure that certainly happened before any byte of the request left. */
 function neverSent(error: MedfusionError): boolean {
-  return error instanceof ConnectionError && !(error instanceof TimeoutError) && NOT_SENT_CODES.has(error.cause.code ?? '');
+  return (
+    error instanceof ConnectionError &&
+    !(error instanceof TimeoutError) &&
+    NOT_SENT_CODES.has(error.cause.code ?? '')
+  );
 }
 
 /** Keeps only the code and class of an axios failure: no config, no headers, no URL, no body. */
@@ -237,7 +260,10 @@ function toTransportError(
   failure: unknown,
   how: { timedOut: boolean; callerAborted: boolean; timeoutMs: number },
 ): MedfusionError {
-  const code = typeof failure === 'object' && failure !== null ? (failure as { code?: unknown }).code : undefined;
+  const code =
+    typeof failure === 'object' && failure !== null
+      ? (failure as { code?: unknown }).code
+      : undefined;
   const cause: SafeCause = { name: 'AxiosError', ...(typeof code === 'string' ? { code } : {}) };
   if (how.callerAborted) return new AbortError(cause);
   if (how.timedOut) return new TimeoutError(cause, how.timeoutMs);
@@ -251,7 +277,10 @@ function toTransportError(
 function plainHeaders(raw: unknown): ResponseHeaders {
   const out: ResponseHeaders = {};
   if (typeof raw !== 'object' || raw === null) return out;
-  const source = typeof (raw as { toJSON?: unknown }).toJSON === 'function' ? (raw as { toJSON(): object }).toJSON() : raw;
+  const source =
+    typeof (raw as { toJSON?: unknown }).toJSON === 'function'
+      ? (raw as { toJSON(): object }).toJSON()
+      : raw;
   for (const [k, v] of Object.entries(source)) {
     const key = k.toLowerCase();
     if (key === 'set-cookie' || v === undefined || v === null) continue;

@@ -8,7 +8,8 @@ const anyText = text();
 export const DateCodec = new t.Type<Date, Date, unknown>(
   'Date',
   (u): u is Date => u instanceof Date && !Number.isNaN(u.getTime()),
-  (u, c) => (u instanceof Date && !Number.isNaN(u.getTime()) ? t.success(u) : t.failure(u, c, 'dateTime')),
+  (u, c) =>
+    u instanceof Date && !Number.isNaN(u.getTime()) ? t.success(u) : t.failure(u, c, 'dateTime'),
   t.identity,
 );
 

@@ -3,8 +3,14 @@
  * failures into {@link ValidationIssue}s (path and rule, never the value).
  */
 import * as t from 'io-ts';
-import { isLeft } from 'fp-ts/lib/Either';
+import type { Either, Left } from 'fp-ts/lib/Either';
 import { ValidationError, type ValidationIssue } from '../core/errors';
+
+/**
+ * `fp-ts`'s `isLeft`, written here so that the published ESM build never imports an `fp-ts` deep
+ * path (fp-ts has no `exports` map, and Node's ESM resolver needs file extensions there).
+ */
+export const isLeft = <E, A>(e: Either<E, A>): e is Left<E> => e._tag === 'Left';
 
 /** Whether a codec family is for what users send (strict) or what servers send (tolerant). */
 export type Mode = 'input' | 'output';
@@ -18,7 +24,11 @@ export function refinedString(rule: string, check: (s: string) => boolean): t.Ty
     rule,
     (u): u is string => typeof u === 'string' && check(u),
     (u, c) =>
-      typeof u !== 'string' ? t.failure(u, c, 'string') : check(u) ? t.success(u) : t.failure(u, c, rule),
+      typeof u !== 'string'
+        ? t.failure(u, c, 'string')
+        : check(u)
+          ? t.success(u)
+          : t.failure(u, c, rule),
     t.identity,
   );
 }
@@ -96,7 +106,8 @@ export function oneOf<V extends string>(name: string, values: readonly V[]): t.T
   return new t.Type<V, V, unknown>(
     name,
     (u): u is V => typeof u === 'string' && set.has(u),
-    (u, c) => (typeof u === 'string' && set.has(u) ? t.success(u as V) : t.failure(u, c, `oneOf(${name})`)),
+    (u, c) =>
+      typeof u === 'string' && set.has(u) ? t.success(u as V) : t.failure(u, c, `oneOf(${name})`),
     t.identity,
   );
 }
@@ -109,7 +120,10 @@ export function struct<R extends t.Props, O extends t.Props>(
   name: string,
   required: R,
   optional: O,
-): t.Type<t.TypeOfProps<R> & t.TypeOfPartialProps<O>, t.OutputOfProps<R> & t.OutputOfPartialProps<O>> {
+): t.Type<
+  t.TypeOfProps<R> & t.TypeOfPartialProps<O>,
+  t.OutputOfProps<R> & t.OutputOfPartialProps<O>
+> {
   const inner = t.intersection([t.type(required), t.partial(optional)]);
   const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
   const codec = new t.Type(
@@ -174,11 +188,19 @@ export function toIssues(errors: t.Errors, prefix = ''): ValidationIssue[] {
     for (let i = 1; i < ctx.length; i++) {
       const parent = ctx[i - 1]?.type;
       const entry = ctx[i];
-      if (!entry || parent instanceof t.IntersectionType || (parent && WRAPPERS.has(parent) && isMember(entry.type))) continue;
+      if (
+        !entry ||
+        parent instanceof t.IntersectionType ||
+        (parent && WRAPPERS.has(parent) && isMember(entry.type))
+      )
+        continue;
       path += parent instanceof t.ArrayType ? `[${entry.key}]` : path ? `.${entry.key}` : entry.key;
     }
     const rule =
-      error.value === undefined && (error.message === undefined || TYPE_RULES.has(error.message) || error.message.startsWith('oneOf('))
+      error.value === undefined &&
+      (error.message === undefined ||
+        TYPE_RULES.has(error.message) ||
+        error.message.startsWith('oneOf('))
         ? 'required'
         : (error.message ?? ruleOf(ctx));
     const id = `${path}\u0000${rule}`;
@@ -194,7 +216,9 @@ export function toIssues(errors: t.Errors, prefix = ''): ValidationIssue[] {
 const TYPE_RULES = new Set(['string', 'object', 'amount(0..1e9, 2 decimals)', 'date(YYYY-MM-DD)']);
 
 const isMember = (type: t.Decoder<unknown, unknown>): boolean =>
-  type instanceof t.InterfaceType || type instanceof t.PartialType || type instanceof t.IntersectionType;
+  type instanceof t.InterfaceType ||
+  type instanceof t.PartialType ||
+  type instanceof t.IntersectionType;
 
 function ruleOf(ctx: t.Context): string {
   const type = ctx[ctx.length - 1]?.type;
@@ -204,7 +228,12 @@ function ruleOf(ctx: t.Context): string {
 }
 
 /** Decodes `value` with `codec` or throws a {@link ValidationError} naming `subject`. */
-export function decodeOrThrow<A, O>(codec: t.Type<A, O>, value: unknown, subject: string, prefix = ''): A {
+export function decodeOrThrow<A, O>(
+  codec: t.Type<A, O>,
+  value: unknown,
+  subject: string,
+  prefix = '',
+): A {
   const result = codec.decode(value);
   if (isLeft(result)) throw new ValidationError(subject, toIssues(result.left, prefix));
   return result.right;

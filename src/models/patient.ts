@@ -65,7 +65,13 @@ function defineModels<M extends Mode>(mode: M) {
   const PartialName = struct(
     'Name',
     {},
-    { prefix: L.text(), firstName: L.text(), middleName: L.text(), lastName: L.text(), suffix: L.text() },
+    {
+      prefix: L.text(),
+      firstName: L.text(),
+      middleName: L.text(),
+      lastName: L.text(),
+      suffix: L.text(),
+    },
   );
 
   const Address = struct(
@@ -111,7 +117,11 @@ function defineModels<M extends Mode>(mode: M) {
     { name: PartialName, address: Address, phone: L.text(), email: L.email },
   );
 
-  const Employment = struct('Employment', {}, { name: L.text(), address: Address, phone: L.text() });
+  const Employment = struct(
+    'Employment',
+    {},
+    { name: L.text(), address: Address, phone: L.text() },
+  );
 
   const Guarantor = struct(
     'Guarantor',
@@ -200,21 +210,25 @@ function defineModels<M extends Mode>(mode: M) {
     { description: L.text(), portalStatus: L.oneOf('PortalStatus', PORTAL_STATUSES) },
   );
 
-  const Patient = struct('Patient', { ...inviteProps.required, status: PatientStatus }, {
-    ...inviteProps.optional,
-    preferredLocation: struct(
-      'PreferredLocation',
-      {},
-      { id: L.text(), externalId: L.text(), name: L.text() },
-    ),
-    insuranceImages: struct(
-      'InsuranceImages',
-      {},
-      { primary: InsuranceImage, secondary: InsuranceImage, tertiary: InsuranceImage },
-    ),
-    /** Paths of values the server sent outside the known enumerations (kept as sent). */
-    unrecognizedValues: t.array(t.string),
-  });
+  const Patient = struct(
+    'Patient',
+    { ...inviteProps.required, status: PatientStatus },
+    {
+      ...inviteProps.optional,
+      preferredLocation: struct(
+        'PreferredLocation',
+        {},
+        { id: L.text(), externalId: L.text(), name: L.text() },
+      ),
+      insuranceImages: struct(
+        'InsuranceImages',
+        {},
+        { primary: InsuranceImage, secondary: InsuranceImage, tertiary: InsuranceImage },
+      ),
+      /** Paths of values the server sent outside the known enumerations (kept as sent). */
+      unrecognizedValues: t.array(t.string),
+    },
+  );
 
   return {
     Name,

@@ -2,9 +2,8 @@
  * Validation of what users send, before anything goes on the wire: the codec, then the rules that
  * depend on the API version (derived from the XML table, so they cannot drift from what is sent).
  */
-import { isLeft } from 'fp-ts/lib/Either';
 import { ValidationError, type ValidationIssue } from '../core/errors';
-import { toIssues } from './codec';
+import { isLeft, toIssues } from './codec';
 import { GENDERS_V3_ONLY, type ApiVersion } from './enums';
 import { PatientInviteCodec, type PatientInvite } from './patient';
 import { PATIENT, type SchemaNode } from '../xml/schema';
@@ -32,17 +31,25 @@ const UNSUPPORTED: Record<ApiVersion, string[][]> = {
 
 function valueAt(obj: unknown, key: readonly string[]): unknown {
   let v = obj;
-  for (const k of key) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[k];
+  for (const k of key)
+    v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[k];
   return v;
 }
 
 /** The issues of one invite for `version`, paths prefixed with `prefix`. */
-export function inviteIssues(value: unknown, version: ApiVersion, prefix: string): ValidationIssue[] {
+export function inviteIssues(
+  value: unknown,
+  version: ApiVersion,
+  prefix: string,
+): ValidationIssue[] {
   const result = PatientInviteCodec.decode(value);
   if (isLeft(result)) return toIssues(result.left, prefix);
   const invite = result.right;
   const issues: ValidationIssue[] = [];
-  if (version !== 'v3' && (GENDERS_V3_ONLY as readonly string[]).includes(invite.demographics.gender)) {
+  if (
+    version !== 'v3' &&
+    (GENDERS_V3_ONLY as readonly string[]).includes(invite.demographics.gender)
+  ) {
     issues.push({ path: `${prefix}.demographics.gender`, rule: `oneOf(Gender ${version})` });
   }
   for (const key of UNSUPPORTED[version]) {
@@ -58,8 +65,10 @@ export function inviteIssues(value: unknown, version: ApiVersion, prefix: string
  * (`invites[3].demographics.name.middleName`), or returns the invites typed.
  */
 export function validateInvites(invites: unknown, version: ApiVersion): PatientInvite[] {
-  if (!Array.isArray(invites)) throw new ValidationError('invites', [{ path: 'invites', rule: 'array' }]);
-  if (invites.length === 0) throw new ValidationError('invites', [{ path: 'invites', rule: 'nonEmpty' }]);
+  if (!Array.isArray(invites))
+    throw new ValidationError('invites', [{ path: 'invites', rule: 'array' }]);
+  if (invites.length === 0)
+    throw new ValidationError('invites', [{ path: 'invites', rule: 'nonEmpty' }]);
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
   invites.forEach((invite: unknown, i) => {

@@ -38,7 +38,11 @@ export function summarize(fields: ProcessingStatusFields): BatchStatus {
       : deciding.every((m) => m.state === 'ERROR')
         ? 'ERROR'
         : 'PARTIAL';
-  return decodeOrThrow(BatchStatusCodec, { dataJobId: fields.dataJobId, done, state, messages }, 'processing status');
+  return decodeOrThrow(
+    BatchStatusCodec,
+    { dataJobId: fields.dataJobId, done, state, messages },
+    'processing status',
+  );
 }
 
 /** Follow submitted batches through processing. */
@@ -55,7 +59,10 @@ export class Batches extends APIResource {
    * @example
    * const status = await client.batches.waitForCompletion(job, { onProgress: (s) => console.log(s.state) });
    */
-  async waitForCompletion(job: string | BatchSubmission, options: WaitOptions = {}): Promise<BatchStatus> {
+  async waitForCompletion(
+    job: string | BatchSubmission,
+    options: WaitOptions = {},
+  ): Promise<BatchStatus> {
     const timeoutMs = options.timeoutMs ?? 600_000;
     const minDelay = options.minDelayMs ?? 2000;
     const maxDelay = Math.max(minDelay, options.maxDelayMs ?? 30_000);
@@ -92,7 +99,8 @@ export class Batches extends APIResource {
     try {
       decoded = decodeProcessingStatus(res.body);
     } catch (error) {
-      if (error instanceof XmlSyntaxError) throw new ResponseParseError(res.status, res.contentType, error.reason);
+      if (error instanceof XmlSyntaxError)
+        throw new ResponseParseError(res.status, res.contentType, error.reason);
       throw error;
     }
     if (decoded.issues.length > 0) throw new ValidationError('processing status', decoded.issues);

@@ -67,7 +67,10 @@ export class Patients extends APIResource {
    * sent. If a batch fails, no new batch is started and a `PartialSubmissionError` tells which
    * were accepted, which failed and which were never sent.
    */
-  async invitePatients(invites: PatientInvite[], options: InviteManyOptions = {}): Promise<BatchSubmission[]> {
+  async invitePatients(
+    invites: PatientInvite[],
+    options: InviteManyOptions = {},
+  ): Promise<BatchSubmission[]> {
     const valid = validateInvites(invites, this.core.options.apiVersion);
     const { batchSize, concurrency, onProgress, ...request } = options;
     return sendChunks(
@@ -89,11 +92,17 @@ export class Patients extends APIResource {
    * @example
    * for await (const patient of client.patients.getUpdatedPatients({ since: cursor })) upsert(patient);
    */
-  getUpdatedPatients(params: UpdatedPatientsParams = {}, options: RequestOptions = {}): PagePromise<PatientPage, Patient> {
+  getUpdatedPatients(
+    params: UpdatedPatientsParams = {},
+    options: RequestOptions = {},
+  ): PagePromise<PatientPage, Patient> {
     const max = range('params.max', params.max, 1, 100, 100);
     const since = this.cursorOf(params.since);
     const version = this.core.options.apiVersion;
-    const fetch = async (cursor: string | undefined, signal: AbortSignal | undefined): Promise<PatientPage> => {
+    const fetch = async (
+      cursor: string | undefined,
+      signal: AbortSignal | undefined,
+    ): Promise<PatientPage> => {
       const res = await this.core.transport.request({
         method: 'GET',
         path: `${this.practicePath()}/patient`,
@@ -126,7 +135,11 @@ export class Patients extends APIResource {
     return runSync(
       (since) =>
         this.getUpdatedPatients(
-          { ...(since !== undefined ? { since } : {}), ...(max !== undefined ? { max } : {}), prefetch: prefetch ?? true },
+          {
+            ...(since !== undefined ? { since } : {}),
+            ...(max !== undefined ? { max } : {}),
+            prefetch: prefetch ?? true,
+          },
           signal ? { signal } : {},
         ),
       options,
@@ -134,35 +147,65 @@ export class Patients extends APIResource {
   }
 
   /** Cancels pending invitations (v3 `cancelinvitation`); answered like an invite, with a job to follow. */
-  async cancelInvitation(practicePatientIds: string[], options?: RequestOptions): Promise<BatchSubmission> {
+  async cancelInvitation(
+    practicePatientIds: string[],
+    options?: RequestOptions,
+  ): Promise<BatchSubmission> {
     const ok = Array.isArray(practicePatientIds) && practicePatientIds.length > 0;
-    const bad = ok ? practicePatientIds.findIndex((id) => typeof id !== 'string' || id.trim() === '') : -1;
+    const bad = ok
+      ? practicePatientIds.findIndex((id) => typeof id !== 'string' || id.trim() === '')
+      : -1;
     if (!ok || bad >= 0) {
-      throw new ValidationError('practicePatientIds', [{ path: ok ? `practicePatientIds[${bad}]` : 'practicePatientIds', rule: 'nonEmpty' }]);
+      throw new ValidationError('practicePatientIds', [
+        { path: ok ? `practicePatientIds[${bad}]` : 'practicePatientIds', rule: 'nonEmpty' },
+      ]);
     }
     return submit(
       this.core,
-      { path: `${this.practicePath('v3')}/patient/cancelinvitation`, body: encodeCancelInvitation(practicePatientIds), practicePatientIds },
+      {
+        path: `${this.practicePath('v3')}/patient/cancelinvitation`,
+        body: encodeCancelInvitation(practicePatientIds),
+        practicePatientIds,
+      },
       options,
     );
   }
 
-  private postBatch(invites: PatientInvite[], options: InviteOptions = {}): Promise<BatchSubmission> {
+  private postBatch(
+    invites: PatientInvite[],
+    options: InviteOptions = {},
+  ): Promise<BatchSubmission> {
     const { batchId: given, ...request } = options;
     const version = this.core.options.apiVersion;
     const batchId = version === 'v3' ? undefined : newBatchId(given);
-    const body = encodePatientBatch(version, { ...(batchId ? { batchId } : {}), sender: senderDevice(this.core) }, invites, {
-      practiceId: this.core.options.practiceId,
-    });
+    const body = encodePatientBatch(
+      version,
+      { ...(batchId ? { batchId } : {}), sender: senderDevice(this.core) },
+      invites,
+      {
+        practiceId: this.core.options.practiceId,
+      },
+    );
     const practicePatientIds = invites.map((i) => i.practicePatientId);
-    return submit(this.core, { path: `${this.practicePath()}/patient`, body, ...(batchId ? { batchId } : {}), practicePatientIds }, request);
+    return submit(
+      this.core,
+      {
+        path: `${this.practicePath()}/patient`,
+        body,
+        ...(batchId ? { batchId } : {}),
+        practicePatientIds,
+      },
+      request,
+    );
   }
 
   private cursorOf(since: unknown): string | undefined {
     if (since === undefined) return undefined;
     if (since instanceof Date && !Number.isNaN(since.getTime())) {
       const ms = since.getTime();
-      return this.core.options.sinceDateFormat === 'seconds' ? `${Math.floor(ms / 1000)},0` : String(ms);
+      return this.core.options.sinceDateFormat === 'seconds'
+        ? `${Math.floor(ms / 1000)},0`
+        : String(ms);
     }
     if (typeof since === 'string' && since.trim() !== '') return since;
     throw new ValidationError('parameters', [{ path: 'params.since', rule: 'cursor or Date' }]);

@@ -57,8 +57,15 @@ async function main(): Promise<void> {
       latencyMs: num('latency', values.latency),
     },
   });
-  const seeded = sb.seedRegisteredPatients(num('seed-patients', values['seed-patients']) ?? 0).length;
-  const details = { url: sb.url, practiceId: sb.practiceId, credentials: sb.credentials, seededPatients: seeded };
+  const seeded = sb.seedRegisteredPatients(
+    num('seed-patients', values['seed-patients']) ?? 0,
+  ).length;
+  const details = {
+    url: sb.url,
+    practiceId: sb.practiceId,
+    credentials: sb.credentials,
+    seededPatients: seeded,
+  };
   if (values.json) process.stdout.write(`${JSON.stringify(details)}\n`);
   else {
     console.log(`Medfusion sandbox listening on ${sb.url}`);

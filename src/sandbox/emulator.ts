@@ -108,12 +108,20 @@ const json = (status: number, value: unknown): EmulatorResponse => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(value),
 });
-const xml = (status: number, body: string, headers: Record<string, string> = {}): EmulatorResponse => ({
+const xml = (
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): EmulatorResponse => ({
   status,
   headers: { 'content-type': 'application/xml', ...headers },
   body,
 });
-const empty = (status: number, headers: Record<string, string> = {}): EmulatorResponse => ({ status, headers, body: '' });
+const empty = (status: number, headers: Record<string, string> = {}): EmulatorResponse => ({
+  status,
+  headers,
+  body: '',
+});
 
 /** Only rule names and element paths, like the real `DC_CORE_033` messages, never values. */
 const failure = (issues: ValidationIssue[]): EmulatorResponse =>
@@ -255,7 +263,8 @@ export class Emulator {
     if (fault.kind !== 'none') this.stats.faultsInjected++;
     const latency = fault.latencyMs > 0 ? { latencyMs: fault.latencyMs } : {};
     if (fault.kind === 'reset-before') return { ...empty(0), reset: true, ...latency };
-    if (fault.kind === '429') return { ...empty(429, { 'retry-after': String(fault.retryAfterSeconds) }), ...latency };
+    if (fault.kind === '429')
+      return { ...empty(429, { 'retry-after': String(fault.retryAfterSeconds) }), ...latency };
     if (fault.kind === '503') {
       return {
         status: 503,
@@ -266,12 +275,15 @@ export class Emulator {
     }
 
     const res = this.route(req, url, parts);
-    return fault.kind === 'reset-after' ? { ...res, reset: true, ...latency } : { ...res, ...latency };
+    return fault.kind === 'reset-after'
+      ? { ...res, reset: true, ...latency }
+      : { ...res, ...latency };
   }
 
   private route(req: EmulatorRequest, url: URL, parts: string[]): EmulatorResponse {
     const [version, practice, practiceId, resource, sub] = parts;
-    if (!this.authorized(req.headers.authorization)) return empty(401, { 'www-authenticate': 'Bearer' });
+    if (!this.authorized(req.headers.authorization))
+      return empty(401, { 'www-authenticate': 'Bearer' });
     if (practice !== 'practice' || practiceId !== this.practiceId) return notFound();
     const v = version === 'v1' || version === 'v2' || version === 'v3' ? version : undefined;
     if (!v) return notFound();
@@ -280,10 +292,20 @@ export class Emulator {
       if (req.method === 'GET') return this.getPatients(v, url.searchParams);
       if (req.method === 'POST') return this.postPatients(v, req);
     }
-    if (resource === 'patient' && sub === 'cancelinvitation' && v === 'v3' && req.method === 'POST') {
+    if (
+      resource === 'patient' &&
+      sub === 'cancelinvitation' &&
+      v === 'v3' &&
+      req.method === 'POST'
+    ) {
       return this.cancelInvitations(req);
     }
-    if (resource === 'processingStatus' && sub !== undefined && v === 'v1' && req.method === 'GET') {
+    if (
+      resource === 'processingStatus' &&
+      sub !== undefined &&
+      v === 'v1' &&
+      req.method === 'GET'
+    ) {
       return this.processingStatus(sub);
     }
     return notFound();
@@ -304,13 +326,18 @@ export class Emulator {
       });
     }
     if (req.method !== 'POST' || parts[2] !== 'token') return json(404, { error: 'not_found' });
-    if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) return json(415, { error: 'unsupported_media_type' });
+    if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded'))
+      return json(415, { error: 'unsupported_media_type' });
     const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const pair = `${c.clientId}:${c.clientSecret}`;
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     if (basic !== pair && decoded !== pair) return json(401, { error: 'invalid_client' });
     const form = new URLSearchParams(req.body);
-    if (form.get('grant_type') !== 'password' || form.get('username') !== c.username || form.get('password') !== c.password) {
+    if (
+      form.get('grant_type') !== 'password' ||
+      form.get('username') !== c.username ||
+      form.get('password') !== c.password
+    ) {
       return json(400, { error: 'invalid_grant' });
     }
     const token = randomUUID();
@@ -338,15 +365,23 @@ export class Emulator {
     if (!/^(application|text)\/xml\b/.test(type)) return empty(415);
     let decoded;
     try {
-      decoded = decodePatientBatch(req.body, { strict: true, direction: 'request', expectedVersion: version });
+      decoded = decodePatientBatch(req.body, {
+        strict: true,
+        direction: 'request',
+        expectedVersion: version,
+      });
     } catch (error) {
-      if (error instanceof XmlSyntaxError) return failure([{ path: 'PatientBatch', rule: error.reason }]);
+      if (error instanceof XmlSyntaxError)
+        return failure([{ path: 'PatientBatch', rule: error.reason }]);
       throw error;
     }
     const issues = [...decoded.issues];
-    if (decoded.header.batchSize !== decoded.patients.length) issues.push({ path: 'PatientBatch/BatchSize', rule: 'equalsPatientCount' });
-    if (version !== 'v3' && !decoded.header.batchId) issues.push({ path: 'PatientBatch/BatchId', rule: 'required' });
-    if (decoded.practice.practiceId !== this.practiceId) issues.push({ path: 'PatientBatch/Patient/PracticeIdentifier', rule: 'practiceId' });
+    if (decoded.header.batchSize !== decoded.patients.length)
+      issues.push({ path: 'PatientBatch/BatchSize', rule: 'equalsPatientCount' });
+    if (version !== 'v3' && !decoded.header.batchId)
+      issues.push({ path: 'PatientBatch/BatchId', rule: 'required' });
+    if (decoded.practice.practiceId !== this.practiceId)
+      issues.push({ path: 'PatientBatch/Patient/PracticeIdentifier', rule: 'practiceId' });
     decoded.patients.forEach((p, i) => issues.push(...inviteIssues(p, version, `Patient[${i}]`)));
     if (issues.length > 0) return failure(issues);
 
@@ -357,14 +392,25 @@ export class Emulator {
       return this.accepted(repeat);
     }
     const invites = decoded.patients as unknown as PatientInvite[];
-    const job = this.newJob(invites.map((p) => p.practicePatientId), (m, i) => this.processInvite(invites[i] as PatientInvite, m));
+    const job = this.newJob(
+      invites.map((p) => p.practicePatientId),
+      (m, i) => this.processInvite(invites[i] as PatientInvite, m),
+    );
     if (decoded.header.batchId) this.batchIds.set(decoded.header.batchId, job.dataJobId);
     return this.accepted(job.dataJobId);
   }
 
   private accepted(dataJobId: string): EmulatorResponse {
     const location = `${this.baseUrl}/v1/practice/${this.practiceId}/processingStatus/${dataJobId}`;
-    return xml(202, encodeProcessingResponse({ dataJobId, messageId: randomUUID(), processingStatus: 'Successful' }), { location });
+    return xml(
+      202,
+      encodeProcessingResponse({
+        dataJobId,
+        messageId: randomUUID(),
+        processingStatus: 'Successful',
+      }),
+      { location },
+    );
   }
 
   /**
@@ -376,10 +422,16 @@ export class Emulator {
   private processInvite(invite: PatientInvite, message: Message): void {
     const existing = this.records.get(invite.practicePatientId);
     if (invite.medfusionPatientId !== undefined) {
-      const owner = [...this.records.values()].find((r) => r.patient.medfusionPatientId === invite.medfusionPatientId);
+      const owner = [...this.records.values()].find(
+        (r) => r.patient.medfusionPatientId === invite.medfusionPatientId,
+      );
       if (!owner) {
         message.state = 'ERROR';
-        message.error = { code: 'PATIENT_NOT_FOUND', description: 'No patient with this MedfusionPatientId', severity: 'FATAL' };
+        message.error = {
+          code: 'PATIENT_NOT_FOUND',
+          description: 'No patient with this MedfusionPatientId',
+          severity: 'FATAL',
+        };
         return;
       }
     }
@@ -399,11 +451,16 @@ export class Emulator {
     try {
       decoded = decodeCancelInvitation(req.body);
     } catch (error) {
-      if (error instanceof XmlSyntaxError) return failure([{ path: 'ExternalPatientIds', rule: error.reason }]);
+      if (error instanceof XmlSyntaxError)
+        return failure([{ path: 'ExternalPatientIds', rule: error.reason }]);
       throw error;
     }
     if (decoded.issues.length > 0 || decoded.practicePatientIds.length === 0) {
-      return failure(decoded.issues.length > 0 ? decoded.issues : [{ path: 'ExternalPatientIds/PracticePatientId', rule: 'required' }]);
+      return failure(
+        decoded.issues.length > 0
+          ? decoded.issues
+          : [{ path: 'ExternalPatientIds/PracticePatientId', rule: 'required' }],
+      );
     }
     const ids = decoded.practicePatientIds;
     const job = this.newJob(ids, (m, i) => {
@@ -414,7 +471,11 @@ export class Emulator {
         m.state = 'COMPLETED';
       } else {
         m.state = 'ERROR';
-        m.error = { code: record ? 'PATIENT_REGISTERED' : 'PATIENT_NOT_FOUND', description: record ? 'The patient already registered' : 'No pending invitation', severity: 'FATAL' };
+        m.error = {
+          code: record ? 'PATIENT_REGISTERED' : 'PATIENT_NOT_FOUND',
+          description: record ? 'The patient already registered' : 'No pending invitation',
+          severity: 'FATAL',
+        };
       }
     });
     return this.accepted(job.dataJobId);
@@ -424,7 +485,8 @@ export class Emulator {
 
   private newJob(resourceIds: string[], work: (message: Message, index: number) => void): Job {
     const messages: Message[] = [{ messageId: randomUUID(), state: 'PROCESSING' }];
-    for (const id of resourceIds) messages.push({ messageId: randomUUID(), practiceResourceId: id, state: 'PROCESSING' });
+    for (const id of resourceIds)
+      messages.push({ messageId: randomUUID(), practiceResourceId: id, state: 'PROCESSING' });
     const job: Job = {
       dataJobId: randomUUID(),
       dueAt: Date.now() + this.options.processingDelayMs,
@@ -457,7 +519,7 @@ export class Emulator {
   /** Processes every job whose time has come. */
   private advance(): void {
     const now = Date.now();
-    for (let i = 0; i < this.pending.length; ) {
+    for (let i = 0; i < this.pending.length;) {
       const job = this.pending[i] as Job;
       if (job.dueAt <= now) {
         job.work();
@@ -472,12 +534,17 @@ export class Emulator {
   private getPatients(version: ApiVersion, query: URLSearchParams): EmulatorResponse {
     const maxText = query.get('max');
     const max = maxText === null ? 100 : Number(maxText);
-    if (maxText !== null && !/^\d+$/.test(maxText)) return failure([{ path: 'max', rule: `Invalid 'max' query argument` }]);
-    if (max > 100) return failure([{ path: 'max', rule: `Max :${max} value exceeds configured threshold limit :100` }]);
+    if (maxText !== null && !/^\d+$/.test(maxText))
+      return failure([{ path: 'max', rule: `Invalid 'max' query argument` }]);
+    if (max > 100)
+      return failure([
+        { path: 'max', rule: `Max :${max} value exceeds configured threshold limit :100` },
+      ]);
     if (max < 1) return failure([{ path: 'max', rule: 'Max must be at least 1' }]);
     const sinceText = query.get('since');
     const since = sinceText === null ? { ts: -1, seq: -1 } : parseCursor(sinceText);
-    if (!since) return failure([{ path: 'since', rule: "Invalid 'since' query argument - not a timestamp" }]);
+    if (!since)
+      return failure([{ path: 'since', rule: "Invalid 'since' query argument - not a timestamp" }]);
 
     const elements: string[] = [];
     let last: { ts: number; seq: number } | undefined;
@@ -492,7 +559,12 @@ export class Emulator {
       const cursor = sinceText ?? `${Math.max(0, this.lastTs)},${this.seq}`;
       return empty(204, { 'last-timestamp': cursor });
     }
-    const body = wrapPatientBatch(version, 'response', { batchId: randomUUID(), sender: { deviceName: 'PIDC', vendorName: 'Intuit' } }, elements);
+    const body = wrapPatientBatch(
+      version,
+      'response',
+      { batchId: randomUUID(), sender: { deviceName: 'PIDC', vendorName: 'Intuit' } },
+      elements,
+    );
     return xml(200, body, { 'last-timestamp': `${last.ts},${last.seq}` });
   }
 
@@ -511,7 +583,9 @@ export class Emulator {
   private render(record: PatientRecord, version: ApiVersion): string {
     const cached = record.xml?.[version];
     if (cached) return cached;
-    const out = encodePatientElement(record.patient, version, 'response', { practiceId: this.practiceId });
+    const out = encodePatientElement(record.patient, version, 'response', {
+      practiceId: this.practiceId,
+    });
     if (this.options.prerender) (record.xml ??= {})[version] = out;
     return out;
   }
@@ -553,11 +627,16 @@ function parseCursor(text: string): { ts: number; seq: number } | undefined {
   const m = CURSOR.exec(text.trim());
   if (!m) return undefined;
   const n = Number(m[1]);
-  return { ts: n < 1e11 ? n * 1000 : n, seq: m[2] === undefined ? Number.MAX_SAFE_INTEGER : Number(m[2]) };
+  return {
+    ts: n < 1e11 ? n * 1000 : n,
+    seq: m[2] === undefined ? Number.MAX_SAFE_INTEGER : Number(m[2]),
+  };
 }
 
 /** A partial of `T`, recursively: what `registerPatient` and `updatePatient` take. */
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 function merge<T>(base: T, changes: DeepPartial<T>): T {
   const out = { ...base } as Record<string, unknown>;
@@ -565,7 +644,11 @@ function merge<T>(base: T, changes: DeepPartial<T>): T {
     if (v === undefined) continue;
     const current = out[k];
     out[k] =
-      typeof v === 'object' && v !== null && !Array.isArray(v) && typeof current === 'object' && current !== null
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      typeof current === 'object' &&
+      current !== null
         ? merge(current, v as DeepPartial<typeof current>)
         : v;
   }

@@ -44,7 +44,8 @@ export class Faults {
     const { expireTokens: _ignored, ...rest } = faults;
     for (const [k, v] of Object.entries(rest) as [keyof FaultOptions, number | undefined][]) {
       if (v === undefined) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`sandbox: fault ${k} must be a number >= 0`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        throw new Error(`sandbox: fault ${k} must be a number >= 0`);
       if (k.startsWith('rate') && v > 1) throw new Error(`sandbox: fault ${k} is a share, 0..1`);
       (this.f as Record<string, number>)[k] = v;
     }

@@ -1,4 +1,10 @@
 export { startSandbox, type Sandbox, type SandboxOptions } from './server';
-export { Emulator, type EmulatorOptions, type EmulatorStats, type SandboxCredentials, type DeepPartial } from './emulator';
+export {
+  Emulator,
+  type EmulatorOptions,
+  type EmulatorStats,
+  type SandboxCredentials,
+  type DeepPartial,
+} from './emulator';
 export type { FaultOptions } from './faults';
 export { sampleInvite } from './seed';

@@ -10,4 +10,5 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
+export const pick = <T>(rand: () => number, items: readonly T[]): T =>
+  items[Math.floor(rand() * items.length)] as T;

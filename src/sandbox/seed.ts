@@ -6,8 +6,38 @@ import { COMMUNICATIONS, ETHNICITIES, LANGUAGES, MARITAL_STATUSES, RACES } from 
 import type { PatientInvite } from '../models/patient';
 import { pick, seededRandom } from './random';
 
-const FIRST = ['José', 'Zoë', 'Åsa', 'Siobhán', '李', 'Müller', 'Anaïs', 'Renée', 'Ōta', 'Chloé', 'Liam', 'Ada', 'Grace', 'Mohammed', 'Priya', 'Kwame'];
-const LAST = ["O'Brien", 'García-López', 'Nguyễn', '山田', 'Smith & Sons', 'Van der Berg', 'Łukasz', 'Dupont', '<Unknown>', 'Johnson', 'Öztürk', 'Müller-Lüdenscheidt'];
+const FIRST = [
+  'José',
+  'Zoë',
+  'Åsa',
+  'Siobhán',
+  '李',
+  'Müller',
+  'Anaïs',
+  'Renée',
+  'Ōta',
+  'Chloé',
+  'Liam',
+  'Ada',
+  'Grace',
+  'Mohammed',
+  'Priya',
+  'Kwame',
+];
+const LAST = [
+  "O'Brien",
+  'García-López',
+  'Nguyễn',
+  '山田',
+  'Smith & Sons',
+  'Van der Berg',
+  'Łukasz',
+  'Dupont',
+  '<Unknown>',
+  'Johnson',
+  'Öztürk',
+  'Müller-Lüdenscheidt',
+];
 const CITIES = ['Cary', 'Raleigh', 'São Paulo', 'Zürich', 'Durham', "Coeur d'Alene", 'Ithaca'];
 const STREETS = ['Main St', 'Elm & Oak Ave', "King's Rd", 'Rue de l’Église', '1st Ave <rear>'];
 const STATES = ['NC', 'NY', 'CA', 'TX', 'WA', 'MA'];
@@ -23,11 +53,20 @@ export function sampleInvite(i: number, seed = 1): PatientInvite {
   const invite: PatientInvite = {
     practicePatientId: id,
     demographics: {
-      name: { firstName: pick(r, FIRST), lastName: pick(r, LAST), ...(rich ? { middleName: 'Q.' } : {}) },
+      name: {
+        firstName: pick(r, FIRST),
+        lastName: pick(r, LAST),
+        ...(rich ? { middleName: 'Q.' } : {}),
+      },
       dateOfBirth: `${year}-${month}-${day}`,
       gender: r() < 0.5 ? 'FEMALE' : 'MALE',
       email: `patient.${seed}.${i}@example.test`,
-      homeAddress: { line1: `${1 + Math.floor(r() * 9000)} ${pick(r, STREETS)}`, city: pick(r, CITIES), state: pick(r, STATES), zipCode: String(10000 + Math.floor(r() * 89999)) },
+      homeAddress: {
+        line1: `${1 + Math.floor(r() * 9000)} ${pick(r, STREETS)}`,
+        city: pick(r, CITIES),
+        state: pick(r, STATES),
+        zipCode: String(10000 + Math.floor(r() * 89999)),
+      },
       mobilePhone: `919555${String(Math.floor(r() * 10000)).padStart(4, '0')}`,
       ...(rich
         ? {
@@ -42,12 +81,33 @@ export function sampleInvite(i: number, seed = 1): PatientInvite {
     },
   };
   if (rich) {
-    invite.emergencyContact = { name: { firstName: pick(r, FIRST), lastName: pick(r, LAST) }, phone: '9195550100' };
-    invite.insurance = {
-      primary: { companyName: 'Aviva & Co', planName: 'Gold <PPO>', copay: Math.round(r() * 5000) / 100, effectiveDate: '2024-01-01', relationToSubscriber: 'SELF' },
+    invite.emergencyContact = {
+      name: { firstName: pick(r, FIRST), lastName: pick(r, LAST) },
+      phone: '9195550100',
     };
-    invite.billing = { accountNumber: `ACC-${i}`, guarantor: { name: { firstName: pick(r, FIRST), lastName: pick(r, LAST) }, relationToPatient: 'SELF' } };
-    invite.providers = [{ id: `PRV-${i % 17}`, name: { firstName: 'Gregory', lastName: "House-O'Neil" }, role: 'PCP' }];
+    invite.insurance = {
+      primary: {
+        companyName: 'Aviva & Co',
+        planName: 'Gold <PPO>',
+        copay: Math.round(r() * 5000) / 100,
+        effectiveDate: '2024-01-01',
+        relationToSubscriber: 'SELF',
+      },
+    };
+    invite.billing = {
+      accountNumber: `ACC-${i}`,
+      guarantor: {
+        name: { firstName: pick(r, FIRST), lastName: pick(r, LAST) },
+        relationToPatient: 'SELF',
+      },
+    };
+    invite.providers = [
+      {
+        id: `PRV-${i % 17}`,
+        name: { firstName: 'Gregory', lastName: "House-O'Neil" },
+        role: 'PCP',
+      },
+    ];
   }
   return invite;
 }

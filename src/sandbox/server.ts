@@ -1,7 +1,13 @@
 /** The emulator behind a node:http server on 127.0.0.1. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Emulator, type EmulatorOptions, type SandboxCredentials, type DeepPartial, type EmulatorStats } from './emulator';
+import {
+  Emulator,
+  type EmulatorOptions,
+  type SandboxCredentials,
+  type DeepPartial,
+  type EmulatorStats,
+} from './emulator';
 import type { FaultOptions } from './faults';
 import type { Patient } from '../models/patient';
 
@@ -82,7 +88,8 @@ async function serve(emulator: Emulator, req: IncomingMessage, res: ServerRespon
     chunks.push(chunk as Buffer);
   }
   const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    headers[k] = Array.isArray(v) ? v.join(', ') : v;
   const answer = emulator.handle({
     method: req.method ?? 'GET',
     url: req.url ?? '/',

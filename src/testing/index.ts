@@ -46,7 +46,10 @@ export function medfusionHandlers(options: { emulator?: Emulator } = {}): HttpHa
       });
       if (answer.latencyMs) await delay(answer.latencyMs);
       if (answer.reset) return HttpResponse.error();
-      return new HttpResponse(answer.status === 204 ? null : answer.body, { status: answer.status, headers: answer.headers });
+      return new HttpResponse(answer.status === 204 ? null : answer.body, {
+        status: answer.status,
+        headers: answer.headers,
+      });
     }),
   ];
 }

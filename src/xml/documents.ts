@@ -14,7 +14,14 @@ import {
   PROCESSING_RESPONSE,
   PROCESSING_STATUS,
 } from './schema';
-import { compile, decodeNodes, encodeNodes, newState, type Direction, type DecodeState } from './walk';
+import {
+  compile,
+  decodeNodes,
+  encodeNodes,
+  newState,
+  type Direction,
+  type DecodeState,
+} from './walk';
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>';
 const PREFIX = 'ns2';
@@ -135,7 +142,15 @@ export function decodePatientBatch(
   const batch = compile(PATIENT_BATCH, version, opts.direction);
   const header: Record<string, unknown> = {};
   const { Patient: rawPatients, ...rest } = doc.element;
-  decodeNodes(batch, { ...rest, Patient: [] } as XmlElement, header, headerState, opts, 'PatientBatch', '');
+  decodeNodes(
+    batch,
+    { ...rest, Patient: [] } as XmlElement,
+    header,
+    headerState,
+    opts,
+    'PatientBatch',
+    '',
+  );
   issues.push(...headerState.issues);
 
   const patientTable = compile(PATIENT, version, opts.direction);
@@ -150,7 +165,8 @@ export function decodePatientBatch(
     practice = st.context as Partial<PracticeContext>;
     patients.push(patient);
   });
-  if (opts.strict && patients.length === 0) issues.push({ path: 'PatientBatch/Patient', rule: 'required' });
+  if (opts.strict && patients.length === 0)
+    issues.push({ path: 'PatientBatch/Patient', rule: 'required' });
   return { version, header: header as DecodedPatientBatch['header'], practice, patients, issues };
 }
 
@@ -167,13 +183,24 @@ export function decodeProcessingResponse(body: string): ProcessingResponseFields
   const doc = parseXml(body);
   expectRoot(doc, 'ProcessingResponse');
   const out: Record<string, unknown> = {};
-  decodeNodes(compile(PROCESSING_RESPONSE, 'v1', 'response'), doc.element, out, newState(), { strict: false }, 'ProcessingResponse', '');
+  decodeNodes(
+    compile(PROCESSING_RESPONSE, 'v1', 'response'),
+    doc.element,
+    out,
+    newState(),
+    { strict: false },
+    'ProcessingResponse',
+    '',
+  );
   return out;
 }
 
 /** Writes a `ProcessingResponse` (the sandbox's answer to a POST). */
 export function encodeProcessingResponse(fields: ProcessingResponseFields): string {
-  const inner = encodeNodes(compile(PROCESSING_RESPONSE, 'v1', 'request'), fields, { direction: 'request', context: {} });
+  const inner = encodeNodes(compile(PROCESSING_RESPONSE, 'v1', 'request'), fields, {
+    direction: 'request',
+    context: {},
+  });
   return root('ProcessingResponse', NAMESPACES.health, inner);
 }
 
@@ -190,18 +217,32 @@ export interface ProcessingStatusFields {
 }
 
 /** Reads a `ProcessingStatus` document. Bad dates are reported in `issues`. */
-export function decodeProcessingStatus(body: string): { fields: ProcessingStatusFields; issues: ValidationIssue[] } {
+export function decodeProcessingStatus(body: string): {
+  fields: ProcessingStatusFields;
+  issues: ValidationIssue[];
+} {
   const doc = parseXml(body);
   expectRoot(doc, 'ProcessingStatus');
   const out: Record<string, unknown> = {};
   const st = newState();
-  decodeNodes(compile(PROCESSING_STATUS, 'v1', 'response'), doc.element, out, st, { strict: false }, 'ProcessingStatus', '');
+  decodeNodes(
+    compile(PROCESSING_STATUS, 'v1', 'response'),
+    doc.element,
+    out,
+    st,
+    { strict: false },
+    'ProcessingStatus',
+    '',
+  );
   return { fields: out, issues: st.issues };
 }
 
 /** Writes a `ProcessingStatus` document (the sandbox). */
 export function encodeProcessingStatus(fields: ProcessingStatusFields): string {
-  const inner = encodeNodes(compile(PROCESSING_STATUS, 'v1', 'request'), fields, { direction: 'request', context: {} });
+  const inner = encodeNodes(compile(PROCESSING_STATUS, 'v1', 'request'), fields, {
+    direction: 'request',
+    context: {},
+  });
   return root('ProcessingStatus', NAMESPACES.health, inner);
 }
 
@@ -216,12 +257,24 @@ export function encodeCancelInvitation(practicePatientIds: readonly string[]): s
 }
 
 /** Reads a cancel-invitation body (the sandbox). */
-export function decodeCancelInvitation(body: string): { practicePatientIds: string[]; issues: ValidationIssue[] } {
+export function decodeCancelInvitation(body: string): {
+  practicePatientIds: string[];
+  issues: ValidationIssue[];
+} {
   const doc = parseXml(body);
   expectRoot(doc, 'ExternalPatientIds');
   const out: { practicePatientIds?: string[] } = {};
   const st = newState();
-  if (doc.namespace !== NAMESPACES.patient.v3) st.issues.push({ path: 'ExternalPatientIds', rule: 'namespace' });
-  decodeNodes(compile(CANCEL_INVITATION, 'v3', 'request'), doc.element, out, st, { strict: true }, 'ExternalPatientIds', '');
+  if (doc.namespace !== NAMESPACES.patient.v3)
+    st.issues.push({ path: 'ExternalPatientIds', rule: 'namespace' });
+  decodeNodes(
+    compile(CANCEL_INVITATION, 'v3', 'request'),
+    doc.element,
+    out,
+    st,
+    { strict: true },
+    'ExternalPatientIds',
+    '',
+  );
   return { practicePatientIds: out.practicePatientIds ?? [], issues: st.issues };
 }

@@ -53,8 +53,11 @@ const OPTIONS: ParserOptions = {
 
 /** Parses `body`; throws {@link XmlSyntaxError} for anything that is not a plain XML document. */
 export function parseXml(body: string): XmlDocument {
-  if (/<!DOCTYPE|<!ENTITY/i.test(body)) throw new XmlSyntaxError('DOCTYPE or ENTITY declarations are refused');
-  const firstTag = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]/.exec(body.replace(/^\s*<\?[^>]*\?>/, ''));
+  if (/<!DOCTYPE|<!ENTITY/i.test(body))
+    throw new XmlSyntaxError('DOCTYPE or ENTITY declarations are refused');
+  const firstTag = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]/.exec(
+    body.replace(/^\s*<\?[^>]*\?>/, ''),
+  );
   if (!firstTag) throw new XmlSyntaxError('no root element');
   checkDepth(body);
 

@@ -84,8 +84,12 @@ const dateTime = leaf('dateTime');
 const decimal = leaf('decimal');
 const int = leaf('int');
 const code = leaf('code');
-const enumOf = (tag: string, key: string, values: readonly string[], extra: Partial<LeafNode> = {}) =>
-  leaf('enum')(tag, key, { values, ...extra });
+const enumOf = (
+  tag: string,
+  key: string,
+  values: readonly string[],
+  extra: Partial<LeafNode> = {},
+) => leaf('enum')(tag, key, { values, ...extra });
 const block = (
   tag: string,
   key: string,

@@ -22,7 +22,11 @@ type CompiledNode =
 const cache = new WeakMap<readonly SchemaNode[], Map<string, Compiled>>();
 
 /** The table's nodes that exist in `version` and `direction`, compiled once. */
-export function compile(nodes: readonly SchemaNode[], version: ApiVersion, direction: Direction): Compiled {
+export function compile(
+  nodes: readonly SchemaNode[],
+  version: ApiVersion,
+  direction: Direction,
+): Compiled {
   let byKey = cache.get(nodes);
   if (!byKey) cache.set(nodes, (byKey = new Map()));
   const id = `${version}:${direction}`;
@@ -56,7 +60,13 @@ export interface EncodeOptions {
 }
 
 // `\r` is escaped because XML parsers turn a literal one into `\n`.
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '\r': '&#13;',
+};
 export const escapeXml = (s: string): string => s.replace(/[&<>"\r]/g, (c) => ESCAPES[c] ?? c);
 
 function get(obj: unknown, key: readonly string[]): unknown {
@@ -103,7 +113,11 @@ export function encodeNodes(compiled: Compiled, obj: unknown, opts: EncodeOption
   return out;
 }
 
-function encodeBlock(node: Extract<CompiledNode, { kind: 'block' }>, sub: unknown, opts: EncodeOptions): string {
+function encodeBlock(
+  node: Extract<CompiledNode, { kind: 'block' }>,
+  sub: unknown,
+  opts: EncodeOptions,
+): string {
   let attrs = '';
   for (const a of node.attrs) {
     const v = a.key === null ? undefined : get(sub, a.key);
@@ -151,7 +165,13 @@ function set(target: Obj, key: readonly string[], value: unknown): void {
   o[key[key.length - 1] as string] = value;
 }
 
-function parseLeaf(node: LeafNode, raw: string, st: DecodeState, at: string, modelPath: string): unknown {
+function parseLeaf(
+  node: LeafNode,
+  raw: string,
+  st: DecodeState,
+  at: string,
+  modelPath: string,
+): unknown {
   switch (node.kind) {
     case 'date': {
       const m = DATE_PREFIX.exec(raw);
@@ -244,7 +264,8 @@ export function decodeNodes(
     decodeBlock(node, raw[0], o, st, opts, here, `${modelPrefix}.`);
     // A block of empty strings means "no block" (wire spec section 7).
     if (Object.keys(o).length > 0) set(target, node.key, o);
-    else if (opts.strict && node.attrs.length === 0 && !ADDRESS_LIKE(node)) st.issues.push({ path: here, rule: 'emptyElement' });
+    else if (opts.strict && node.attrs.length === 0 && !ADDRESS_LIKE(node))
+      st.issues.push({ path: here, rule: 'emptyElement' });
   }
 }
 
@@ -269,7 +290,8 @@ function decodeBlock(
   decodeNodes(node.body, el, target, st, opts, at, modelAt);
 }
 
-const ADDRESS_LIKE = (node: BlockNode): boolean => node.children.every((c) => c.kind !== 'block' && c.emptyAllowed);
+const ADDRESS_LIKE = (node: BlockNode): boolean =>
+  node.children.every((c) => c.kind !== 'block' && c.emptyAllowed);
 
 /** Strict checks of one element's children: known, in order, not repeated unless allowed. */
 function checkChildren(compiled: Compiled, el: XmlElement, st: DecodeState, at: string): void {
@@ -285,6 +307,7 @@ function checkChildren(compiled: Compiled, el: XmlElement, st: DecodeState, at: 
     last = Math.max(last, pos);
     const node = compiled.nodes[pos];
     const count = (el[tag] as XmlChild[]).length;
-    if (node && !node.repeat && count > 1) st.issues.push({ path: `${at}/${tag}`, rule: 'repeated' });
+    if (node && !node.repeat && count > 1)
+      st.issues.push({ path: `${at}/${tag}`, rule: 'repeated' });
   }
 }

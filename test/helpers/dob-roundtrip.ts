@@ -4,7 +4,15 @@ import { validateInvites } from '../../src/models/validate';
 
 const DOBS = ['1970-01-01', '2000-02-29', '1999-12-31', '2024-03-10', '1985-06-30', '1900-01-01'];
 const invites = validateInvites(
-  DOBS.map((dob, i) => ({ practicePatientId: `P${i}`, demographics: { name: { firstName: 'A', lastName: 'B' }, dateOfBirth: dob, gender: 'FEMALE', email: `p${i}@example.test` } })),
+  DOBS.map((dob, i) => ({
+    practicePatientId: `P${i}`,
+    demographics: {
+      name: { firstName: 'A', lastName: 'B' },
+      dateOfBirth: dob,
+      gender: 'FEMALE',
+      email: `p${i}@example.test`,
+    },
+  })),
   'v2',
 );
 const body = encodePatientBatch('v2', { batchId: 'B' }, invites, { practiceId: 'X' });
@@ -14,4 +22,9 @@ const results = DOBS.map((dob, i) => ({
   wire: /<DateOfBirth>([^<]*)<\/DateOfBirth>/g.exec(body.split('<Patient>')[i + 1] ?? '')?.[1],
   back: (decoded.patients[i] as { demographics: { dateOfBirth: string } }).demographics.dateOfBirth,
 }));
-process.stdout.write(JSON.stringify({ zoneOffsetMinutes: new Date('2024-06-01T00:00:00Z').getTimezoneOffset(), results }));
+process.stdout.write(
+  JSON.stringify({
+    zoneOffsetMinutes: new Date('2024-06-01T00:00:00Z').getTimezoneOffset(),
+    results,
+  }),
+);

@@ -12,7 +12,13 @@ export function fullInvite(overrides: Partial<PatientInvite> = {}): PatientInvit
     practicePatientId: 'PPID-CANARY-7731',
     accountNumber: 'ACCT-CANARY-5521',
     demographics: {
-      name: { prefix: 'Dr', firstName: 'Zebulon', middleName: 'Quixote', lastName: "O'Canary-Smith", suffix: 'III' },
+      name: {
+        prefix: 'Dr',
+        firstName: 'Zebulon',
+        middleName: 'Quixote',
+        lastName: "O'Canary-Smith",
+        suffix: 'III',
+      },
       dateOfBirth: '1961-02-28',
       gender: 'MALE',
       race: 'Asian',
@@ -21,7 +27,14 @@ export function fullInvite(overrides: Partial<PatientInvite> = {}): PatientInvit
       preferredCommunication: 'Secure Email',
       ssn: '987654329',
       email: 'zebulon.canary@example.test',
-      homeAddress: { line1: '42 Canary Wharf & Co', line2: 'Apt <7>', city: 'Cary', state: 'NC', country: 'USA', zipCode: '27513-1234' },
+      homeAddress: {
+        line1: '42 Canary Wharf & Co',
+        line2: 'Apt <7>',
+        city: 'Cary',
+        state: 'NC',
+        country: 'USA',
+        zipCode: '27513-1234',
+      },
       workAddress: { line1: '1 Work Way', city: 'Durham', state: 'NC', zipCode: '27701' },
       homePhone: '9195550111',
       mobilePhone: '9195550122',
@@ -34,7 +47,11 @@ export function fullInvite(overrides: Partial<PatientInvite> = {}): PatientInvit
       phone: '9195550144',
       email: 'elsie@example.test',
     },
-    employment: { name: 'Canary Mining Co', address: { city: 'Raleigh', state: 'NC' }, phone: '9195550155' },
+    employment: {
+      name: 'Canary Mining Co',
+      address: { city: 'Raleigh', state: 'NC' },
+      phone: '9195550155',
+    },
     billing: {
       accountNumber: 'BILL-CANARY-3',
       guarantor: {
@@ -70,7 +87,12 @@ export function fullInvite(overrides: Partial<PatientInvite> = {}): PatientInvit
       secondary: { companyName: 'Second Co', copay: 0 },
     },
     providers: [
-      { id: 'PRV-1', name: { firstName: 'Gregory', lastName: 'House' }, role: 'PCP', activationDate: '2020-01-01' },
+      {
+        id: 'PRV-1',
+        name: { firstName: 'Gregory', lastName: 'House' },
+        role: 'PCP',
+        activationDate: '2020-01-01',
+      },
       { id: 'PRV-2' },
     ],
     ...overrides,
@@ -81,6 +103,11 @@ export function fullInvite(overrides: Partial<PatientInvite> = {}): PatientInvit
 export function minimalInvite(id = 'P-1'): PatientInvite {
   return {
     practicePatientId: id,
-    demographics: { name: { firstName: 'Ada', lastName: 'Lovelace' }, dateOfBirth: '1985-12-10', gender: 'FEMALE', email: `${id.toLowerCase()}@example.test` },
+    demographics: {
+      name: { firstName: 'Ada', lastName: 'Lovelace' },
+      dateOfBirth: '1985-12-10',
+      gender: 'FEMALE',
+      email: `${id.toLowerCase()}@example.test`,
+    },
   };
 }

@@ -3,7 +3,12 @@ import { MedfusionClient, type ClientOptions, type Logger } from 'medfusion-pati
 
 export const BASE = 'https://integration.demo.medfusion.net';
 export const PRACTICE = '6400c743-1111-2222-3333-444455556666';
-export const CREDENTIALS = { clientId: 'cid-CANARY', clientSecret: 'csecret-CANARY', username: 'user-CANARY', password: 'pw-CANARY' };
+export const CREDENTIALS = {
+  clientId: 'cid-CANARY',
+  clientSecret: 'csecret-CANARY',
+  username: 'user-CANARY',
+  password: 'pw-CANARY',
+};
 
 /** One msw server for a test file; unhandled requests fail the test. */
 export function useMsw() {
@@ -15,10 +20,21 @@ export function useMsw() {
 }
 
 /** Every line the SDK logged, as text, for assertions and PHI audits. */
-export function captureLogger(): Logger & { lines: { level: string; message: string; fields?: Record<string, unknown> }[]; text(): string } {
+export function captureLogger(): Logger & {
+  lines: { level: string; message: string; fields?: Record<string, unknown> }[];
+  text(): string;
+} {
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, ...(fields ? { fields } : {}) });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), text: () => JSON.stringify(lines) };
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, message, ...(fields ? { fields } : {}) });
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    text: () => JSON.stringify(lines),
+  };
 }
 
 /** A client on the demo host with fast retries (delays still exponential, in ms). */

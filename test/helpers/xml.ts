@@ -20,5 +20,7 @@ export function childOrder(xml: string): Map<string, string[]> {
 
 /** Every element that is empty: `<X/>` or `<X></X>` or whitespace only. */
 export function emptyElements(xml: string): string[] {
-  return [...xml.matchAll(/<([\w.-]+)(?:\s[^>]*)?\/>|<([\w.-]+)(?:\s[^>]*)?>\s*<\/\2>/g)].map((m) => m[1] ?? m[2] ?? '');
+  return [...xml.matchAll(/<([\w.-]+)(?:\s[^>]*)?\/>|<([\w.-]+)(?:\s[^>]*)?>\s*<\/\2>/g)].map(
+    (m) => m[1] ?? m[2] ?? '',
+  );
 }

@@ -1,0 +1,26 @@
+const { MedfusionClient, MedfusionError } = require('medfusion-patient-sdk');
+const { startSandbox } = require('medfusion-patient-sdk/sandbox');
+
+(async () => {
+  const sb = await startSandbox();
+  const client = new MedfusionClient({
+    baseUrl: sb.url,
+    practiceId: sb.practiceId,
+    credentials: sb.credentials,
+  });
+  let caught;
+  try {
+    await client.patients.invitePatient({ practicePatientId: 'X', demographics: {} });
+  } catch (error) {
+    caught = error;
+  }
+  await sb.close();
+  // The ESM copy's errors are recognised by the CJS copy's classes, and vice versa.
+  const esm = await import('medfusion-patient-sdk');
+  if (!(caught instanceof MedfusionError) || !(caught instanceof esm.ValidationError))
+    throw new Error('CJS consumer: error classes');
+  console.log('CJS consumer ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

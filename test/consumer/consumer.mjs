@@ -1,0 +1,28 @@
+import { MedfusionClient, ValidationError } from 'medfusion-patient-sdk';
+import { startSandbox } from 'medfusion-patient-sdk/sandbox';
+import { medfusionHandlers } from 'medfusion-patient-sdk/testing';
+import pkg from 'medfusion-patient-sdk/package.json' with { type: 'json' };
+
+const sb = await startSandbox();
+const client = new MedfusionClient({
+  baseUrl: sb.url,
+  practiceId: sb.practiceId,
+  credentials: sb.credentials,
+});
+await client.patients.invitePatient({
+  practicePatientId: 'M-1',
+  demographics: {
+    name: { firstName: 'Ada', lastName: 'Lovelace' },
+    dateOfBirth: '1985-12-10',
+    gender: 'FEMALE',
+    email: 'ada@example.test',
+  },
+});
+sb.registerPatient('M-1');
+const page = await client.patients.getUpdatedPatients();
+await sb.close();
+if (page.patients[0]?.practicePatientId !== 'M-1')
+  throw new Error('ESM consumer: patient not synced');
+if (!(new ValidationError('x', []) instanceof Error) || medfusionHandlers().length === 0)
+  throw new Error('ESM consumer: exports');
+console.log(`ESM consumer ok (${pkg.name}@${pkg.version})`);

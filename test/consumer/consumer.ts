@@ -1,0 +1,41 @@
+// Type-checked by scripts/check-package.mjs against the installed tarball under node16, bundler and node10.
+import {
+  MedfusionClient,
+  ValidationError,
+  type Patient,
+  type PatientInvite,
+  type BatchStatus,
+} from 'medfusion-patient-sdk';
+import { startSandbox, type Sandbox } from 'medfusion-patient-sdk/sandbox';
+import { medfusionHandlers, createEmulator } from 'medfusion-patient-sdk/testing';
+
+export async function check(): Promise<number> {
+  const sb: Sandbox = await startSandbox();
+  const client = new MedfusionClient({
+    baseUrl: sb.url,
+    practiceId: sb.practiceId,
+    credentials: sb.credentials,
+  });
+  const invite: PatientInvite = {
+    practicePatientId: 'C-1',
+    demographics: {
+      name: { firstName: 'Ada', lastName: 'Lovelace' },
+      dateOfBirth: '1985-12-10',
+      gender: 'FEMALE',
+      email: 'ada@example.test',
+    },
+  };
+  const job = await client.patients.invitePatient(invite);
+  const status: BatchStatus = await client.batches.waitForCompletion(job, { minDelayMs: 10 });
+  sb.registerPatient('C-1');
+  const seen: Patient[] = [];
+  for await (const p of client.patients.getUpdatedPatients()) seen.push(p);
+  await sb.close();
+  const handlers = medfusionHandlers({ emulator: createEmulator() });
+  return status.done &&
+    seen.length === 1 &&
+    handlers.length > 0 &&
+    new ValidationError('x', []) instanceof Error
+    ? 1
+    : 0;
+}
