@@ -4,6 +4,7 @@ import { PatientCodec } from 'medfusion-patient-sdk';
 import { isRight } from 'fp-ts/lib/Either';
 import { BASE, PRACTICE, testClient, useMsw } from './helpers/msw';
 import { fixture, fixtureNames } from './helpers/fixtures';
+import { decodePatientBatch } from '../src/xml/documents';
 
 const server = useMsw();
 const serve = (name: string, version = 'v1') =>
@@ -224,9 +225,6 @@ describe('captured processing status', () => {
 
 describe('captured vendor POST', () => {
   it('decodes strictly, with the values and element rules of the real service', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { decodePatientBatch } =
-      require('../src/xml/documents') as typeof import('../src/xml/documents');
     const decoded = decodePatientBatch(fixture('post-patient-batch-v1.xml'), {
       strict: true,
       direction: 'request',

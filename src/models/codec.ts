@@ -33,9 +33,9 @@ export function refinedString(rule: string, check: (s: string) => boolean): t.Ty
   );
 }
 
-// XML 1.0 forbids these; a value holding one can never be sent.
-// eslint-disable-next-line no-control-regex
+// XML 1.0 forbids these (and lone surrogates); a value holding one can never be sent.
 const XML_FORBIDDEN =
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Non-empty text, at most `max` characters, only characters XML can carry. */
