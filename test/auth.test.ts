@@ -6,7 +6,12 @@ const server = useMsw();
 const FEED = `${BASE}/v2/practice/${PRACTICE}/patient`;
 
 interface Seen {
-  tokenRequests: { authorization: string | null; contentType: string | null; accept: string | null; body: string }[];
+  tokenRequests: {
+    authorization: string | null;
+    contentType: string | null;
+    accept: string | null;
+    body: string;
+  }[];
   apiAuth: (string | null)[];
 }
 
@@ -22,15 +27,23 @@ function oauth(seen: Seen, opts: { expiresIn?: number; status?: number } = {}) {
     await delay(20);
     if (opts.status) return HttpResponse.json({ error: 'invalid_grant' }, { status: opts.status });
     n++;
-    return HttpResponse.json({ tokenType: 'BEARER', expiresIn: opts.expiresIn ?? 1799, refreshToken: null, accessToken: `tok-${n}`, accessTokenSecret: null });
+    return HttpResponse.json({
+      tokenType: 'BEARER',
+      expiresIn: opts.expiresIn ?? 1799,
+      refreshToken: null,
+      accessToken: `tok-${n}`,
+      accessTokenSecret: null,
+    });
   });
 }
 
-function feed(seen: Seen, valid = (auth: string | null) => auth !== null) {
+function feed(seen: Seen, valid: (auth: string | null) => boolean = (auth) => auth !== null) {
   return http.get(FEED, ({ request }) => {
     const auth = request.headers.get('authorization');
     seen.apiAuth.push(auth);
-    return valid(auth) ? new HttpResponse(null, { status: 204, headers: { 'last-timestamp': '1,0' } }) : new HttpResponse(null, { status: 401 });
+    return valid(auth)
+      ? new HttpResponse(null, { status: 204, headers: { 'last-timestamp': '1,0' } })
+      : new HttpResponse(null, { status: 401 });
   });
 }
 
@@ -55,8 +68,13 @@ describe('OAuth password grant', () => {
   it('sends base64 Basic when asked', async () => {
     const seen = fresh();
     server.use(oauth(seen), feed(seen));
-    await testClient({ credentials: CREDENTIALS, basicAuth: 'base64' }).patients.getUpdatedPatients();
-    expect(seen.tokenRequests[0]?.authorization).toBe(`Basic ${Buffer.from('cid-CANARY:csecret-CANARY').toString('base64')}`);
+    await testClient({
+      credentials: CREDENTIALS,
+      basicAuth: 'base64',
+    }).patients.getUpdatedPatients();
+    expect(seen.tokenRequests[0]?.authorization).toBe(
+      `Basic ${Buffer.from('cid-CANARY:csecret-CANARY').toString('base64')}`,
+    );
   });
 
   it('fetches the client id and secret for an app token first', async () => {
@@ -65,16 +83,27 @@ describe('OAuth password grant', () => {
     server.use(
       http.get(`${BASE}/v1/oauth2/oauthapplication/:token`, ({ params, request }) => {
         apps.push(`${String(params.token)} ${request.headers.get('accept')}`);
-        return HttpResponse.json({ applicationName: 'x', grantTypes: ['password'], clientId: 'app-id', clientSecret: 'app-secret', oauthVersion: 'O_AUTH_2_0' });
+        return HttpResponse.json({
+          applicationName: 'x',
+          grantTypes: ['password'],
+          clientId: 'app-id',
+          clientSecret: 'app-secret',
+          oauthVersion: 'O_AUTH_2_0',
+        });
       }),
       oauth(seen, { expiresIn: 0 }),
       feed(seen),
     );
-    const client = testClient({ credentials: { appToken: 'APP/TOKEN', username: 'u', password: 'p' } });
+    const client = testClient({
+      credentials: { appToken: 'APP/TOKEN', username: 'u', password: 'p' },
+    });
     await client.patients.getUpdatedPatients();
     await client.patients.getUpdatedPatients();
     expect(apps).toEqual(['APP/TOKEN application/json']);
-    expect(seen.tokenRequests.map((r) => r.authorization)).toEqual(['Basic app-id:app-secret', 'Basic app-id:app-secret']);
+    expect(seen.tokenRequests.map((r) => r.authorization)).toEqual([
+      'Basic app-id:app-secret',
+      'Basic app-id:app-secret',
+    ]);
   });
 
   it('uses a caller-managed access token as is', async () => {
@@ -100,7 +129,10 @@ describe('OAuth password grant', () => {
 
   it('fifty concurrent calls with an expired token make exactly one token request', async () => {
     const seen = fresh();
-    server.use(oauth(seen), feed(seen, (auth) => auth !== 'Bearer tok-1'));
+    server.use(
+      oauth(seen),
+      feed(seen, (auth) => auth !== 'Bearer tok-1'),
+    );
     const client = testClient({ credentials: CREDENTIALS });
     await expect(client.patients.getUpdatedPatients()).resolves.toBeDefined(); // tok-1 refused (expired), tok-2 taken
     seen.tokenRequests.length = 0;
@@ -113,11 +145,16 @@ describe('OAuth password grant', () => {
 
   it('a 401 invalidates the token and retries the call once, then gives up', async () => {
     const seen = fresh();
-    server.use(oauth(seen), feed(seen, () => false));
-    const err = await testClient({ credentials: CREDENTIALS }).patients.getUpdatedPatients().then(
-      () => undefined,
-      (e: unknown) => e,
+    server.use(
+      oauth(seen),
+      feed(seen, () => false),
     );
+    const err = await testClient({ credentials: CREDENTIALS })
+      .patients.getUpdatedPatients()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(AuthenticationError);
     expect(err).toMatchObject({ status: 401 });
     expect(seen.apiAuth).toEqual(['Bearer tok-1', 'Bearer tok-2']);
@@ -126,10 +163,12 @@ describe('OAuth password grant', () => {
   it('a refused token request is an OAuthError with the status and no credential', async () => {
     const seen = fresh();
     server.use(oauth(seen, { status: 400 }), feed(seen));
-    const err = await testClient({ credentials: CREDENTIALS, maxRetries: 0 }).patients.getUpdatedPatients().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await testClient({ credentials: CREDENTIALS, maxRetries: 0 })
+      .patients.getUpdatedPatients()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(OAuthError);
     expect(err).toMatchObject({ status: 400 });
     expect(JSON.stringify(err) + String(err)).not.toMatch(/CANARY/);

@@ -1,6 +1,10 @@
 import { ConfigurationError, MedfusionClient, type ClientOptions } from 'medfusion-patient-sdk';
 
-const base: ClientOptions = { practiceId: 'p-1', environment: 'demo', credentials: { accessToken: 't' } };
+const base: ClientOptions = {
+  practiceId: 'p-1',
+  environment: 'demo',
+  credentials: { accessToken: 't' },
+};
 const optionOf = (o: unknown): string | undefined => {
   try {
     new MedfusionClient(o as ClientOptions);
@@ -23,7 +27,9 @@ describe('client options', () => {
       sinceDateFormat: 'seconds',
       sender: { vendorName: 'medfusion-patient-sdk', deviceName: 'medfusion-patient-sdk' },
     });
-    expect(new MedfusionClient({ ...base, environment: 'production' }).options.baseUrl).toBe('https://integration.medfusion.net');
+    expect(new MedfusionClient({ ...base, environment: 'production' }).options.baseUrl).toBe(
+      'https://integration.medfusion.net',
+    );
   });
 
   it.each([
@@ -34,7 +40,10 @@ describe('client options', () => {
     ['baseUrl', { ...base, baseUrl: 'https://x.test' }],
     ['apiVersion', { ...base, apiVersion: 'v4' }],
     ['credentials', { ...base, credentials: undefined }],
-    ['credentials.clientSecret', { ...base, credentials: { clientId: 'a', username: 'u', password: 'p' } }],
+    [
+      'credentials.clientSecret',
+      { ...base, credentials: { clientId: 'a', username: 'u', password: 'p' } },
+    ],
     ['credentials.password', { ...base, credentials: { appToken: 'a', username: 'u' } }],
     ['credentials.accessToken', { ...base, credentials: { accessToken: '' } }],
     ['basicAuth', { ...base, basicAuth: 'hex' }],
@@ -49,14 +58,25 @@ describe('client options', () => {
     expect(optionOf(o)).toBe(option);
   });
 
-  it.each(['http://example.com', 'http://10.0.0.1:8080', 'ftp://127.0.0.1'])('refuses the non-https, non-loopback base URL %s', (url) => {
-    const { environment: _e, ...rest } = base;
-    expect(optionOf({ ...rest, baseUrl: url })).toBe('baseUrl');
-  });
+  it.each(['http://example.com', 'http://10.0.0.1:8080', 'ftp://127.0.0.1'])(
+    'refuses the non-https, non-loopback base URL %s',
+    (url) => {
+      const { environment: _e, ...rest } = base;
+      expect(optionOf({ ...rest, baseUrl: url })).toBe('baseUrl');
+    },
+  );
 
-  it.each(['http://127.0.0.1:4010', 'http://127.8.9.10', 'http://localhost:3000/', 'http://[::1]:4010', 'https://medfusion.example.com'])('accepts %s', (url) => {
+  it.each([
+    'http://127.0.0.1:4010',
+    'http://127.8.9.10',
+    'http://localhost:3000/',
+    'http://[::1]:4010',
+    'https://medfusion.example.com',
+  ])('accepts %s', (url) => {
     const { environment: _e, ...rest } = base;
-    expect(new MedfusionClient({ ...rest, baseUrl: url }).options.baseUrl).toBe(url.replace(/\/$/, ''));
+    expect(new MedfusionClient({ ...rest, baseUrl: url }).options.baseUrl).toBe(
+      url.replace(/\/$/, ''),
+    );
   });
 
   it('refuses credentials in the base URL and never echoes them', () => {

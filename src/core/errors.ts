@@ -4,6 +4,8 @@
  * errors name paths and rules, never values.
  */
 
+import type { BatchStatus, BatchSubmission } from '../models/batch';
+
 const BRAND = Symbol.for('medfusion-patient-sdk.error');
 
 /** One problem found by a codec: where (`invites[3].demographics.name.middleName`) and which rule. */
@@ -102,10 +104,7 @@ export class APIError extends MedfusionError {
     this.headers = init.headers;
     if (init.requestId !== undefined) this.requestId = init.requestId;
     if (code !== undefined) this.responseCode = code;
-    Object.defineProperty(this, 'responseMessage', {
-      value: init.responseMessage,
-      enumerable: false,
-    });
+    hide(this, 'responseMessage', init.responseMessage);
   }
 
   /** Builds the subclass that matches the status (anthropic's `APIError.generate`). */
@@ -227,15 +226,19 @@ export class ResponseParseError extends MedfusionError {
  */
 export class SubmissionOutcomeUnknownError extends MedfusionError {
   static override readonly brand: string = 'SubmissionOutcomeUnknownError';
+  /** The patients of the batch. Not enumerable: practice patient ids (MRNs) stay out of logs and JSON. */
+  declare readonly practicePatientIds: string[];
+
   constructor(
     readonly batchId: string | undefined,
-    readonly practicePatientIds: string[],
+    practicePatientIds: string[],
     override readonly cause: MedfusionError,
   ) {
     super(
       `The outcome of batch ${batchId ?? '(v3, no batch id)'} is unknown (${cause.name}); ` +
-        'it was not re-sent. Check before resubmitting.',
+        `it was not re-sent. Check before resubmitting its ${practicePatientIds.length} patient(s).`,
     );
+    hide(this, 'practicePatientIds', practicePatientIds);
   }
 
   override toJSON(): Record<string, unknown> {
@@ -246,11 +249,17 @@ export class SubmissionOutcomeUnknownError extends MedfusionError {
 /** `waitForCompletion` ran out of time; `lastStatus` is the last status seen. */
 export class WaitTimeoutError extends MedfusionError {
   static override readonly brand: string = 'WaitTimeoutError';
-  constructor(
-    readonly lastStatus: unknown,
-    timeoutMs: number,
-  ) {
-    super(`Batch processing did not finish within ${timeoutMs} ms`);
+  /** Not enumerable: message error descriptions may quote submitted values. */
+  declare readonly lastStatus: BatchStatus;
+
+  constructor(lastStatus: BatchStatus, timeoutMs: number) {
+    super(`Batch processing did not finish within ${timeoutMs} ms (state ${lastStatus.state})`);
+    hide(this, 'lastStatus', lastStatus);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    const { dataJobId, done, state, messages } = this.lastStatus;
+    return { ...super.toJSON(), lastStatus: { dataJobId, done, state, messages: messages.length } };
   }
 }
 
@@ -269,13 +278,39 @@ export class PaginationLoopError extends MedfusionError {
  */
 export class PartialSubmissionError extends MedfusionError {
   static override readonly brand: string = 'PartialSubmissionError';
+  // Not enumerable: they hold practice patient ids (MRNs), which stay out of logs and JSON.
+  declare readonly submitted: BatchSubmission[];
+  declare readonly failed: {
+    practicePatientIds: string[];
+    batchId?: string;
+    error: MedfusionError;
+  }[];
+  declare readonly notSent: string[];
+
   constructor(
-    readonly submitted: unknown[],
-    readonly failed: { practicePatientIds: string[]; batchId?: string; error: MedfusionError }[],
-    readonly notSent: string[],
+    submitted: BatchSubmission[],
+    failed: { practicePatientIds: string[]; batchId?: string; error: MedfusionError }[],
+    notSent: string[],
   ) {
     super(
       `${failed.length} chunk(s) failed, ${submitted.length} accepted, ${notSent.length} patient(s) not sent`,
     );
+    hide(this, 'submitted', submitted);
+    hide(this, 'failed', failed);
+    hide(this, 'notSent', notSent);
   }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      submitted: this.submitted.length,
+      failed: this.failed.map((f) => ({ batchId: f.batchId, error: f.error.toJSON() })),
+      notSent: this.notSent.length,
+    };
+  }
+}
+
+/** A property code can read but that `JSON.stringify`, `util.inspect` and spreads do not show. */
+function hide(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: false });
 }

@@ -22,7 +22,8 @@ export interface PageSource<P, I> {
   full(page: P): boolean;
 }
 
-export class PagePromise<P, I> implements PromiseLike<P>, AsyncIterable<I> {
+export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
+  readonly [Symbol.toStringTag] = 'Promise';
   private first: Promise<P> | undefined;
 
   constructor(
@@ -67,8 +68,9 @@ export class PagePromise<P, I> implements PromiseLike<P>, AsyncIterable<I> {
         const page = await pending;
         pending = undefined;
         const next = this.source.next(page);
-        if (next !== undefined) {
-          if (next === cursor && this.source.full(page)) throw new PaginationLoopError();
+        // The server repeated the cursor of a full page: deliver it, then stop instead of looping.
+        const looping = next !== undefined && next === cursor && this.source.full(page);
+        if (next !== undefined && !looping) {
           cursor = next;
           const nextCursor = next;
           const fetchNext = () => this.source.fetch(nextCursor, stop.signal);
@@ -80,6 +82,7 @@ export class PagePromise<P, I> implements PromiseLike<P>, AsyncIterable<I> {
           }
         }
         yield page;
+        if (looping) throw new PaginationLoopError();
         if (this.opts.signal?.aborted) throw new AbortError();
       }
     } finally {

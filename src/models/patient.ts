@@ -251,44 +251,56 @@ const output = defineModels('output');
 
 /** A person's name. `firstName` and `lastName` are required; empty strings are not allowed. */
 export const NameCodec = input.Name;
-export type Name = t.TypeOf<typeof NameCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Name extends t.TypeOf<typeof NameCodec> {}
 /** A name whose parts are all optional (guarantor, subscriber, provider, emergency contact). */
 export const PartialNameCodec = input.PartialName;
-export type PartialName = t.TypeOf<typeof PartialNameCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface PartialName extends t.TypeOf<typeof PartialNameCodec> {}
 /** A postal address. State at most 2 characters, Country 3, ZipCode 15, lines and city 100. */
 export const AddressCodec = input.Address;
-export type Address = t.TypeOf<typeof AddressCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Address extends t.TypeOf<typeof AddressCodec> {}
 /** Who the patient is. `dateOfBirth` is a calendar date `YYYY-MM-DD`, never shifted by a zone. */
 export const DemographicsCodec = input.Demographics;
-export type Demographics = t.TypeOf<typeof DemographicsCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Demographics extends t.TypeOf<typeof DemographicsCodec> {}
 /** Someone to call in an emergency. */
 export const EmergencyContactCodec = input.EmergencyContact;
-export type EmergencyContact = t.TypeOf<typeof EmergencyContactCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface EmergencyContact extends t.TypeOf<typeof EmergencyContactCodec> {}
 /** The patient's employer. */
 export const EmploymentCodec = input.Employment;
-export type Employment = t.TypeOf<typeof EmploymentCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Employment extends t.TypeOf<typeof EmploymentCodec> {}
 /** The person responsible for the bill. */
 export const GuarantorCodec = input.Guarantor;
-export type Guarantor = t.TypeOf<typeof GuarantorCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Guarantor extends t.TypeOf<typeof GuarantorCodec> {}
 /** Billing account and guarantor. */
 export const BillingCodec = input.Billing;
-export type Billing = t.TypeOf<typeof BillingCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Billing extends t.TypeOf<typeof BillingCodec> {}
 /** One insurance plan. Dates are `YYYY-MM-DD`; `copay` is a non-negative number. */
 export const InsuranceCodec = input.Insurance;
-export type Insurance = t.TypeOf<typeof InsuranceCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Insurance extends t.TypeOf<typeof InsuranceCodec> {}
 /** A provider associated with the patient. */
 export const ProviderCodec = input.Provider;
-export type Provider = t.TypeOf<typeof ProviderCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Provider extends t.TypeOf<typeof ProviderCodec> {}
 /**
  * What `invitePatient` sends. Needs `practicePatientId`, first and last name, date of birth,
  * gender and e-mail.
  */
 export const PatientInviteCodec = input.PatientInvite;
-export type PatientInvite = t.TypeOf<typeof PatientInviteCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface PatientInvite extends t.TypeOf<typeof PatientInviteCodec> {}
 /**
  * A patient as the GET patient feed returns it: the invite's fields (portal's current values) plus
  * ids, status, preferred location and insurance images. Enumerations are open: a value outside
  * the known list is kept and its path listed in `unrecognizedValues`.
  */
 export const PatientCodec = output.Patient;
-export type Patient = t.TypeOf<typeof PatientCodec>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
+export interface Patient extends t.TypeOf<typeof PatientCodec> {}

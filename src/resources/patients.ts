@@ -96,8 +96,23 @@ export class Patients extends APIResource {
     params: UpdatedPatientsParams = {},
     options: RequestOptions = {},
   ): PagePromise<PatientPage, Patient> {
-    const max = range('params.max', params.max, 1, 100, 100);
-    const since = this.cursorOf(params.since);
+    let max: number;
+    let since: string | undefined;
+    try {
+      max = range('params.max', params.max, 1, 100, 100);
+      since = this.cursorOf(params.since);
+    } catch (error) {
+      // Reported through the returned promise, like every other failure, and before any request.
+      return new PagePromise(
+        {
+          fetch: () => Promise.reject(error),
+          items: () => [],
+          next: () => undefined,
+          full: () => false,
+        },
+        undefined,
+      );
+    }
     const version = this.core.options.apiVersion;
     const fetch = async (
       cursor: string | undefined,
