@@ -8,7 +8,7 @@ import {
   BadRequestError,
   ConnectionError,
   InternalServerError,
-  MedfusionError,
+  type MedfusionError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
