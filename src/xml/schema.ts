@@ -264,11 +264,16 @@ const device = (tag: string, key: string) =>
     tag,
     key,
     [
-      block('DeviceArguments', '', [
-        block('KeyValuePair', 'arguments', [text('Key', 'key'), text('Value', 'value')], {
-          repeat: true,
-        }),
-      ]),
+      block(
+        'DeviceArguments',
+        '',
+        [
+          block('KeyValuePair', 'arguments', [text('Key', 'key'), text('Value', 'value')], {
+            repeat: true,
+          }),
+        ],
+        { sparse: true },
+      ),
     ],
     { attributes: DEVICE_ATTRIBUTES, versions: V1V2, sparse: true },
   );

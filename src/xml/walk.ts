@@ -125,8 +125,11 @@ function encodeBlock(
   }
   const inner = encodeNodes(node.body, sub, opts);
   if (inner !== '') return `<${node.tag}${attrs}>${inner}</${node.tag}>`;
-  // A request never carries an empty element (wire spec section 6).
-  return attrs !== '' || opts.direction === 'response' ? `<${node.tag}${attrs}/>` : '';
+  // A request never carries an empty element (wire spec section 6); a response shows an empty
+  // block unless it is sparse.
+  return attrs !== '' || (opts.direction === 'response' && !node.sparse)
+    ? `<${node.tag}${attrs}/>`
+    : '';
 }
 
 // ---------------------------------------------------------------------------------------------
