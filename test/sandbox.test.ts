@@ -345,6 +345,14 @@ describe('faults', () => {
     expect(sb.stats.tokensIssued).toBe(issued + 1);
   });
 
+  it('expires tokens by count: each call re-authenticates once and succeeds', async () => {
+    const issued = sb.stats.tokensIssued;
+    sb.injectFaults({ countExpiry: 2 });
+    await client.patients.getUpdatedPatients({ max: 1 });
+    await client.patients.getUpdatedPatients({ max: 1 });
+    expect(sb.stats.tokensIssued).toBe(issued + 2);
+  });
+
   it('adds latency', async () => {
     sb.injectFaults({ latencyMs: 150 });
     const started = Date.now();

@@ -263,6 +263,10 @@ export class Emulator {
     if (fault.kind !== 'none') this.stats.faultsInjected++;
     const latency = fault.latencyMs > 0 ? { latencyMs: fault.latencyMs } : {};
     if (fault.kind === 'reset-before') return { ...empty(0), reset: true, ...latency };
+    if (fault.kind === 'expire') {
+      this.tokens.clear();
+      return { ...empty(401, { 'www-authenticate': 'Bearer error="invalid_token"' }), ...latency };
+    }
     if (fault.kind === '429')
       return { ...empty(429, { 'retry-after': String(fault.retryAfterSeconds) }), ...latency };
     if (fault.kind === '503') {

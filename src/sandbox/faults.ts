@@ -18,6 +18,10 @@ export interface FaultOptions {
   count503?: number;
   /** The next N API requests are reset. */
   countReset?: number;
+  /** Share of API requests whose token has just expired (401; every token is revoked), 0..1. */
+  expiryRate?: number;
+  /** The next N API requests each find their token expired. */
+  countExpiry?: number;
   /** Added latency on every API request, in ms. */
   latencyMs?: number;
   /** Revoke every token issued so far (the next call gets 401). */
@@ -29,7 +33,7 @@ export interface FaultOptions {
 export type Fault =
   | { kind: 'none'; latencyMs: number }
   | { kind: '429'; latencyMs: number; retryAfterSeconds: number }
-  | { kind: '503' | 'reset-before' | 'reset-after'; latencyMs: number };
+  | { kind: '503' | 'reset-before' | 'reset-after' | 'expire'; latencyMs: number };
 
 export class Faults {
   private readonly random: () => number;
@@ -73,13 +77,19 @@ export class Faults {
       f.countReset--;
       return { kind: reset, latencyMs };
     }
+    if (f.countExpiry) {
+      f.countExpiry--;
+      return { kind: 'expire', latencyMs };
+    }
     const r = this.random();
     const r429 = f.rate429 ?? 0;
     const r503 = f.rate503 ?? 0;
     const rReset = f.resetRate ?? 0;
+    const rExpiry = f.expiryRate ?? 0;
     if (r < r429) return { kind: '429', latencyMs, retryAfterSeconds };
     if (r < r429 + r503) return { kind: '503', latencyMs };
     if (r < r429 + r503 + rReset) return { kind: reset, latencyMs };
+    if (r < r429 + r503 + rReset + rExpiry) return { kind: 'expire', latencyMs };
     return { kind: 'none', latencyMs };
   }
 }
