@@ -347,8 +347,9 @@ describe('faults', () => {
 
   it('expires tokens by count: each call re-authenticates once and succeeds', async () => {
     const issued = sb.stats.tokensIssued;
-    sb.injectFaults({ countExpiry: 2 });
+    sb.injectFaults({ countExpiry: 1 });
     await client.patients.getUpdatedPatients({ max: 1 });
+    sb.injectFaults({ countExpiry: 1 });
     await client.patients.getUpdatedPatients({ max: 1 });
     expect(sb.stats.tokensIssued).toBe(issued + 2);
   });
