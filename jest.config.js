@@ -29,5 +29,6 @@ module.exports = {
     '^medfusion-patient-sdk/sandbox$': '<rootDir>/src/sandbox/index.ts',
     '^medfusion-patient-sdk/testing$': '<rootDir>/src/testing/index.ts',
   },
+  setupFilesAfterEnv: ['<rootDir>/test/setup/phi-audit.ts'],
   testTimeout: 30000,
 };

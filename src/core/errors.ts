@@ -7,6 +7,12 @@
 import type { BatchStatus, BatchSubmission } from '../models/batch';
 
 const BRAND = Symbol.for('medfusion-patient-sdk.error');
+/**
+ * When `globalThis[Symbol.for('medfusion-patient-sdk.errorObserver')]` is a function, it is called
+ * with every SDK error once constructed: a hook to route SDK errors to an audit (our test suite uses
+ * it to check that no error ever carries PHI).
+ */
+const OBSERVER = Symbol.for('medfusion-patient-sdk.errorObserver');
 
 /** One problem found by a codec: where (`invites[3].demographics.name.middleName`) and which rule. */
 export interface ValidationIssue {
@@ -40,6 +46,8 @@ export class MedfusionError extends Error {
     }
     Object.defineProperty(this, BRAND, { value: chain, enumerable: false });
     this.name = chain[0] ?? 'MedfusionError';
+    const observer = (globalThis as { [OBSERVER]?: unknown })[OBSERVER];
+    if (typeof observer === 'function') queueMicrotask(() => observer(this)); // after subclass fields
   }
 
   /** The serialised form: class, message and the safe fields of the subclass. */

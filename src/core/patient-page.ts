@@ -1,6 +1,6 @@
 /** Reading one answer of the GET patient feed (wire spec section 4) into a {@link PatientPage}. */
 import * as t from 'io-ts';
-import { ResponseParseError, ValidationError, type ValidationIssue } from './errors';
+import { ResponseParseError, ValidationError } from './errors';
 import type { RawResponse } from '../internal/transport';
 import type { Logger } from '../internal/log';
 import { isLeft, toIssues } from '../models/codec';
@@ -47,12 +47,10 @@ export function readPatientPage(
       throw new ResponseParseError(res.status, res.contentType, error.reason);
     throw error;
   }
+  // XML-level problems (a bad date, a bad number) first: the codec would only repeat them as `required`.
+  if (decoded.issues.length > 0) throw new ValidationError('patient page', decoded.issues);
   const result = Patients.decode(decoded.patients);
-  const issues: ValidationIssue[] = [
-    ...decoded.issues,
-    ...(isLeft(result) ? toIssues(result.left, 'patients') : []),
-  ];
-  if (issues.length > 0 || isLeft(result)) throw new ValidationError('patient page', issues);
+  if (isLeft(result)) throw new ValidationError('patient page', toIssues(result.left, 'patients'));
 
   const patients = result.right;
   const unrecognized = patients.reduce((n, p) => n + (p.unrecognizedValues?.length ?? 0), 0);

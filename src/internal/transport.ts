@@ -11,6 +11,7 @@ import {
   APIError,
   ConnectionError,
   type MedfusionError,
+  ResponseParseError,
   TimeoutError,
   type ResponseHeaders,
   type SafeCause,
@@ -125,7 +126,8 @@ export class Transport {
           // The body may have reached the server: reporting beats guessing (a repeat e-mails twice).
           throw spec.onUnknownOutcome ? spec.onUnknownOutcome(error) : error;
         }
-        if (error instanceof AbortError || attempt >= maxRetries) throw error;
+        // Only transport failures are worth another try (not an abort, not an oversized body).
+        if (!(error instanceof ConnectionError) || attempt >= maxRetries) throw error;
         await this.backoff(spec, attempt, undefined, signal);
         continue;
       }
@@ -267,9 +269,9 @@ function toTransportError(
   const cause: SafeCause = { name: 'AxiosError', ...(typeof code === 'string' ? { code } : {}) };
   if (how.callerAborted) return new AbortError(cause);
   if (how.timedOut) return new TimeoutError(cause, how.timeoutMs);
-  if (typeof code === 'string' && code === 'ERR_BAD_RESPONSE') {
-    // maxContentLength exceeded: a body far larger than any page.
-    return new ConnectionError(cause, 'Response body exceeded the size limit');
+  if (code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(String((failure as Error).message))) {
+    // A body far larger than any page: not retried, it would only come back as large.
+    return new ResponseParseError(0, undefined, 'body larger than maxResponseBytes');
   }
   return new ConnectionError(cause);
 }

@@ -2,7 +2,7 @@ import { APIResource } from '../core/resource';
 import { ResponseParseError, ValidationError, WaitTimeoutError } from '../core/errors';
 import { retryAfterMs } from '../internal/retry';
 import { sleep } from '../internal/sleep';
-import type { RequestOptions } from '../internal/transport';
+import type { RawResponse, RequestOptions } from '../internal/transport';
 import { path } from '../internal/path';
 import { decodeOrThrow } from '../models/codec';
 import { TERMINAL_STATES } from '../models/enums';
@@ -95,15 +95,20 @@ export class Batches extends APIResource {
       idempotent: true,
       ...(options ? { options } : {}),
     });
-    let decoded;
-    try {
-      decoded = decodeProcessingStatus(res.body);
-    } catch (error) {
-      if (error instanceof XmlSyntaxError)
-        throw new ResponseParseError(res.status, res.contentType, error.reason);
-      throw error;
-    }
-    if (decoded.issues.length > 0) throw new ValidationError('processing status', decoded.issues);
-    return { status: summarize(decoded.fields), retryAfter: retryAfterMs(res.headers) };
+    return { status: readBatchStatus(res), retryAfter: retryAfterMs(res.headers) };
   }
+}
+
+/** Turns a processingStatus answer into a {@link BatchStatus}; a body that is not one is a typed error. */
+export function readBatchStatus(res: RawResponse): BatchStatus {
+  let decoded;
+  try {
+    decoded = decodeProcessingStatus(res.body);
+  } catch (error) {
+    if (error instanceof XmlSyntaxError)
+      throw new ResponseParseError(res.status, res.contentType, error.reason);
+    throw error;
+  }
+  if (decoded.issues.length > 0) throw new ValidationError('processing status', decoded.issues);
+  return summarize(decoded.fields);
 }

@@ -27,6 +27,11 @@ export interface InviteManyOptions extends RequestOptions {
   /** POSTs in flight at once, 1..8. @default 2 */
   concurrency?: number;
   onProgress?: (progress: InviteProgress) => void;
+  /**
+   * Resubmit one batch deliberately with the `BatchId` of a `SubmissionOutcomeUnknownError`; the
+   * invites must then fit in one batch.
+   */
+  batchId?: string;
 }
 
 /** Parameters of `getUpdatedPatients`. */
@@ -72,16 +77,21 @@ export class Patients extends APIResource {
     options: InviteManyOptions = {},
   ): Promise<BatchSubmission[]> {
     const valid = validateInvites(invites, this.core.options.apiVersion);
-    const { batchSize, concurrency, onProgress, ...request } = options;
+    const { batchSize: size, concurrency, onProgress, batchId, ...request } = options;
+    const batchSize = range('options.batchSize', size, 1, 100, 100);
+    if (batchId !== undefined && valid.length > batchSize) {
+      throw new ValidationError('options', [{ path: 'options.batchId', rule: 'oneBatchOnly' }]);
+    }
     return sendChunks(
       valid,
       {
-        batchSize: range('options.batchSize', batchSize, 1, 100, 100),
+        batchSize,
         concurrency: range('options.concurrency', concurrency, 1, 8, 2),
         ...(onProgress ? { onProgress } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
       },
-      (chunk) => this.postBatch(chunk, request),
+      (chunk) =>
+        this.postBatch(chunk, { ...request, ...(batchId !== undefined ? { batchId } : {}) }),
     );
   }
 

@@ -63,10 +63,15 @@ export function parseXml(body: string): XmlDocument {
 
   let result: unknown;
   let failure: unknown;
-  new Parser(OPTIONS).parseString(body, (err: unknown, out: unknown) => {
-    failure = err;
-    result = out;
-  });
+  try {
+    new Parser(OPTIONS).parseString(body, (err: unknown, out: unknown) => {
+      failure = err;
+      result = out;
+    });
+  } catch (error) {
+    // xml2js drops its listeners after the first error; a second one is thrown as "Unhandled error".
+    failure = error;
+  }
   if (failure || typeof result !== 'object' || result === null) {
     throw new XmlSyntaxError('not well-formed XML');
   }

@@ -25,8 +25,12 @@ export function captureLogger(): Logger & {
   text(): string;
 } {
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-    void lines.push({ level, message, ...(fields ? { fields } : {}) });
+  const sink = (globalThis as { __medfusionAuditLine?: (line: string) => void })
+    .__medfusionAuditLine;
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push({ level, message, ...(fields ? { fields } : {}) });
+    sink?.(JSON.stringify({ level, message, fields })); // the whole-run PHI audit (test/setup/phi-audit.ts)
+  };
   return {
     lines,
     debug: at('debug'),
@@ -44,6 +48,8 @@ export function testClient(options: Partial<ClientOptions> = {}): MedfusionClien
     environment: 'demo',
     credentials: { accessToken: 'token-CANARY' },
     retryBackoff: { initialDelayMs: 5, maxDelayMs: 40 },
+    logger: captureLogger(), // every test client's lines go through the PHI audit
+    logLevel: 'debug',
     ...options,
   });
 }
