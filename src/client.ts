@@ -7,7 +7,6 @@ import { resolveOptions, type ClientOptions, type ResolvedOptions } from './inte
 import { Transport } from './internal/transport';
 import { Batches } from './resources/batches';
 import { Patients } from './resources/patients';
-import type { ClientCore } from './core/resource';
 import { VERSION } from './version';
 
 /**
@@ -22,7 +21,7 @@ import { VERSION } from './version';
  * const job = await client.patients.invitePatient(invite);
  * await client.batches.waitForCompletion(job);
  */
-export class MedfusionClient implements ClientCore {
+export class MedfusionClient {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedOptions;
   /** @internal */

@@ -1,5 +1,5 @@
 export { MedfusionClient } from './client';
-export type { ClientOptions, SenderOptions } from './internal/options';
+export type { ClientOptions, SenderOptions, ResolvedOptions } from './internal/options';
 export type {
   Credentials,
   PasswordCredentials,
@@ -11,7 +11,7 @@ export type { Logger, LogLevel } from './internal/log';
 export type { Backoff } from './internal/retry';
 export type { RequestOptions } from './internal/transport';
 
-export { PagePromise } from './core/page-promise';
+export { PagePromise, type PageSource } from './core/page-promise';
 export type { PatientPage } from './core/patient-page';
 export {
   FileCheckpointStore,
@@ -47,6 +47,7 @@ export {
   PaginationLoopError,
   PartialSubmissionError,
   type ValidationIssue,
+  type APIErrorInit,
   type ResponseHeaders,
   type SafeCause,
 } from './core/errors';

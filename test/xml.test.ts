@@ -320,6 +320,24 @@ describe('other documents', () => {
     ]);
   });
 
+  it('reads children by local name even when a server prefixes them', () => {
+    const body = fixture('get-patient-v2-2021.xml')
+      .replace(
+        '<PracticePatientId>mfTesting</PracticePatientId>',
+        '<ns2:PracticePatientId>mfTesting</ns2:PracticePatientId>',
+      )
+      .replace(/<(\/?)FirstName>/g, '<$1ns3:FirstName>');
+    const decoded = decodePatientBatch(body, { strict: false, direction: 'response' });
+    expect(decoded.patients[0]).toMatchObject({
+      practicePatientId: 'mfTesting',
+      demographics: { name: { firstName: 'mfTesting' } },
+    });
+    expect(() => decodePatientBatch(body, { strict: true, direction: 'response' })).not.toThrow();
+    expect(decodePatientBatch(body, { strict: true, direction: 'response' }).issues).toContainEqual(
+      { path: 'PatientBatch', rule: 'unqualifiedChildren' },
+    );
+  });
+
   it('writes the v3 cancel-invitation body as the wire spec shows it', () => {
     const body = encodeCancelInvitation(['A&1', 'B']);
     expect(body).toBe(
@@ -335,7 +353,10 @@ describe('other documents', () => {
     ],
     ['HTML', '<html><body>oops</body></html'],
     ['text', 'Service Unavailable'],
-    ['deep nesting', `<PatientBatch>${'<a>'.repeat(500)}${'</a>'.repeat(500)}</PatientBatch>`],
+    [
+      'a nesting bomb',
+      `<PatientBatch>${'<a>'.repeat(800_000)}${'</a>'.repeat(800_000)}</PatientBatch>`,
+    ],
     ['a truncated body', fixture('get-patient-v1-2020.xml').slice(0, 2000)],
   ])('refuses %s with an XmlSyntaxError', (_what, body) => {
     expect(() => decodePatientBatch(body, { strict: false, direction: 'response' })).toThrow(

@@ -4,9 +4,13 @@ import type { BatchSubmission } from '../models/batch';
 
 /** Progress of `invitePatients`, after each chunk. */
 export interface InviteProgress {
+  /** Batches finished (accepted or failed). */
   chunksDone: number;
+  /** Batches in the call. */
   chunksTotal: number;
+  /** Patients in accepted batches. */
   patientsSubmitted: number;
+  /** Patients in the call. */
   patientsTotal: number;
 }
 

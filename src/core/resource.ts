@@ -11,6 +11,7 @@ export interface ClientCore {
 
 /** Base of the resource classes: they stay thin and hand requests to the transport. */
 export abstract class APIResource {
+  /** @internal Resources are created by `MedfusionClient`. */
   constructor(protected readonly core: ClientCore) {}
 
   /** `/{version}/practice/{practiceId}` with the practice id encoded as one segment. */

@@ -3,7 +3,7 @@
  * once its body may have reached the server: see {@link SubmissionOutcomeUnknownError}.
  */
 import { randomUUID } from 'node:crypto';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { ResponseParseError, SubmissionOutcomeUnknownError } from './errors';
 import type { ClientCore } from './resource';
 import type { RawResponse, RequestOptions } from '../internal/transport';

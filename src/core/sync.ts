@@ -9,8 +9,11 @@ import type { Patient } from '../models/patient';
 
 /** Progress after each page. */
 export interface SyncProgress {
+  /** Pages processed so far in this run. */
   pages: number;
+  /** Patient records delivered so far in this run. */
   patients: number;
+  /** The cursor saved last. */
   cursor?: string;
 }
 
@@ -30,7 +33,9 @@ export interface SyncOptions {
 
 /** What a sync did. */
 export interface SyncResult {
+  /** Pages fetched in this run (an empty closing page included). */
   pages: number;
+  /** Patient records delivered to `onPage`. */
   patients: number;
   /** The cursor saved last (the next run starts there). */
   cursor?: string;

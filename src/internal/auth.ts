@@ -30,6 +30,7 @@ export interface AppTokenCredentials {
 export interface AccessTokenCredentials {
   accessToken: string;
 }
+/** One of the three credential forms. */
 export type Credentials = PasswordCredentials | AppTokenCredentials | AccessTokenCredentials;
 
 /** How `clientId:clientSecret` is written in the Basic header. */

@@ -62,6 +62,7 @@ export interface ClientOptions {
   sinceDateFormat?: 'seconds' | 'milliseconds';
 }
 
+/** The options in force, defaults filled in (`client.options`). */
 export interface ResolvedOptions {
   practiceId: string;
   baseUrl: string;

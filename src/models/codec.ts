@@ -124,23 +124,41 @@ export function struct<R extends t.Props, O extends t.Props>(
   t.TypeOfProps<R> & t.TypeOfPartialProps<O>,
   t.OutputOfProps<R> & t.OutputOfPartialProps<O>
 > {
+  // `is` and `encode` come from io-ts's own combinators; `validate` is one pass over the keys
+  // (io-ts's intersection validates twice and merges), since it runs for every block of every page.
   const inner = t.intersection([t.type(required), t.partial(optional)]);
-  const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
+  const fields = [
+    ...Object.entries(required).map(([key, type]) => ({ key, type, required: true })),
+    ...Object.entries(optional).map(([key, type]) => ({ key, type, required: false })),
+  ];
+  const known = new Set(fields.map((f) => f.key));
   const codec = new t.Type(
     name,
     inner.is,
     (u, c) => {
       if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'object');
-      const result = inner.validate(u, c);
       const record = u as Record<string, unknown>;
-      const extra = Object.keys(record).filter((k) => !known.has(k) && record[k] !== undefined);
-      if (extra.length === 0) return result;
-      const extraErrors: t.ValidationError[] = extra.map((key) => ({
-        value: undefined,
-        context: [...c, { key, type: t.unknown, actual: undefined }],
-        message: 'unknownField',
-      }));
-      return t.failures([...(isLeft(result) ? result.left : []), ...extraErrors]);
+      let errors: t.ValidationError[] | undefined;
+      let out = record;
+      for (const { key, type, required: needed } of fields) {
+        const value = record[key];
+        if (value === undefined && !needed) continue;
+        const result = type.validate(value, [...c, { key, type, actual: value }]);
+        if (isLeft(result)) (errors ??= []).push(...result.left);
+        else if (result.right !== value) {
+          if (out === record) out = { ...record };
+          out[key] = result.right;
+        }
+      }
+      for (const key in record) {
+        if (known.has(key) || record[key] === undefined) continue;
+        (errors ??= []).push({
+          value: undefined,
+          context: [...c, { key, type: t.unknown, actual: undefined }],
+          message: 'unknownField',
+        });
+      }
+      return errors ? t.failures(errors) : t.success(out as t.TypeOf<typeof inner>);
     },
     inner.encode,
   );

@@ -57,9 +57,13 @@ export interface EmulatorOptions {
 
 /** The credentials the emulator accepts, in every form `MedfusionClient` takes. */
 export interface SandboxCredentials {
+  /** For the id/secret form. */
   clientId: string;
+  /** For the id/secret form. */
   clientSecret: string;
+  /** The practice user. */
   username: string;
+  /** The practice user's password. */
   password: string;
   /** For the app-token form: `{ appToken, username, password }`. */
   appToken: string;
@@ -67,6 +71,7 @@ export interface SandboxCredentials {
 
 /** Counters that tests and demos assert on. */
 export interface EmulatorStats {
+  /** Requests handled (OAuth included). */
   requests: number;
   /** POST patient bodies accepted (202), repeats included. */
   batchesReceived: number;
@@ -74,7 +79,9 @@ export interface EmulatorStats {
   duplicateBatches: number;
   /** Invitation e-mails "sent": one per new patient. */
   invitationsSent: number;
+  /** Tokens issued by the token endpoint. */
   tokensIssued: number;
+  /** Requests answered with an injected fault. */
   faultsInjected: number;
 }
 
@@ -138,6 +145,7 @@ const failure = (issues: ValidationIssue[]): EmulatorResponse =>
 
 const CURSOR = /^(\d+)(?:,(\d+))?$/;
 
+/** The Medfusion Patient API in memory; see the module comment. */
 export class Emulator {
   readonly practiceId: string;
   readonly credentials: SandboxCredentials;
@@ -252,6 +260,7 @@ export class Emulator {
   // -------------------------------------------------------------------------------------------
   // The wire.
 
+  /** Answers one request; the node:http server and the msw handlers both call this. */
   handle(req: EmulatorRequest): EmulatorResponse {
     this.stats.requests++;
     this.advance();

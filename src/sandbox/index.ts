@@ -3,6 +3,8 @@ export {
   Emulator,
   type EmulatorOptions,
   type EmulatorStats,
+  type EmulatorRequest,
+  type EmulatorResponse,
   type SandboxCredentials,
   type DeepPartial,
 } from './emulator';

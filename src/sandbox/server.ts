@@ -23,16 +23,25 @@ export interface SandboxOptions extends EmulatorOptions {
 export interface Sandbox {
   /** `http://127.0.0.1:<port>`: use as `baseUrl`. */
   url: string;
+  /** The practice the sandbox serves. */
   practiceId: string;
+  /** Credentials it accepts, in every form the client takes. */
   credentials: SandboxCredentials;
   /** The state machine behind the server, for assertions. */
   emulator: Emulator;
+  /** Counters: requests, batches, duplicates, invitations, tokens, faults. */
   stats: EmulatorStats;
+  /** The patient accepts the invitation on the portal: REGISTERED, and in the feed. */
   registerPatient(practicePatientId: string, changes?: DeepPartial<Patient>): Patient;
+  /** The patient edits their data on the portal: the change re-enters the feed. */
   updatePatient(practicePatientId: string, changes: DeepPartial<Patient>): Patient;
+  /** Adds `n` registered patients with varied data; returns their practice ids. */
   seedRegisteredPatients(n: number): string[];
+  /** Adds faults (see {@link FaultOptions}). */
   injectFaults(faults: FaultOptions): void;
+  /** Removes every fault. */
   clearFaults(): void;
+  /** Stops the server and drops its connections. */
   close(): Promise<void>;
 }
 

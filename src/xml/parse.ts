@@ -35,12 +35,13 @@ export class XmlSyntaxError extends Error {
 }
 
 const MAX_DEPTH = 64;
+const DEPTH_SCAN_ABOVE = 2 * 1024 * 1024;
 const stripPrefix = (name: string): string => {
   const i = name.indexOf(':');
   return i < 0 ? name : name.slice(i + 1);
 };
 
-const OPTIONS: ParserOptions = {
+const PLAIN: ParserOptions = {
   explicitArray: true,
   explicitRoot: true,
   trim: false,
@@ -48,26 +49,32 @@ const OPTIONS: ParserOptions = {
   emptyTag: '',
   strict: true,
   async: false,
-  tagNameProcessors: [stripPrefix],
 };
+/** Only for documents whose children carry prefixes (none seen so far): costs a call per tag. */
+const STRIPPING: ParserOptions = { ...PLAIN, tagNameProcessors: [stripPrefix] };
 
 /** Parses `body`; throws {@link XmlSyntaxError} for anything that is not a plain XML document. */
 export function parseXml(body: string): XmlDocument {
-  if (/<!DOCTYPE|<!ENTITY/i.test(body))
+  if (/<!DOCTYPE|<!ENTITY/i.test(body)) {
     throw new XmlSyntaxError('DOCTYPE or ENTITY declarations are refused');
-  const firstTag = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]/.exec(
-    body.replace(/^\s*<\?[^>]*\?>/, ''),
-  );
+  }
+  const firstTag = /<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]/.exec(body.slice(0, 4096));
   if (!firstTag) throw new XmlSyntaxError('no root element');
-  checkDepth(body);
+  const prefix = firstTag[1]?.slice(0, -1);
+  // A page is well under a megabyte; only a larger body can hide a nesting bomb worth scanning for.
+  if (body.length > DEPTH_SCAN_ABOVE) checkDepth(body);
+  const qualifiedChildren = hasQualifiedChildren(body, prefix, firstTag.index + firstTag[0].length);
 
   let result: unknown;
   let failure: unknown;
   try {
-    new Parser(OPTIONS).parseString(body, (err: unknown, out: unknown) => {
-      failure = err;
-      result = out;
-    });
+    new Parser(qualifiedChildren ? STRIPPING : PLAIN).parseString(
+      body,
+      (err: unknown, out: unknown) => {
+        failure = err;
+        result = out;
+      },
+    );
   } catch (error) {
     // xml2js drops its listeners after the first error; a second one is thrown as "Unhandled error".
     failure = error;
@@ -75,25 +82,47 @@ export function parseXml(body: string): XmlDocument {
   if (failure || typeof result !== 'object' || result === null) {
     throw new XmlSyntaxError('not well-formed XML');
   }
-  const [root, element] = Object.entries(result as Record<string, unknown>)[0] ?? [];
-  if (root === undefined) throw new XmlSyntaxError('no root element');
-
+  const [key, element] = Object.entries(result as Record<string, unknown>)[0] ?? [];
+  if (key === undefined) throw new XmlSyntaxError('no root element');
   const attrs = asElement(element).$ ?? {};
-  const prefix = firstTag[1]?.slice(0, -1);
   const namespace = prefix ? attrs[`xmlns:${prefix}`] : attrs.xmlns;
-  const tags = body.match(/<\/?[A-Za-z_][\w.-]*:/g) ?? [];
-  const qualifiedChildren = tags.some((t) => t.replace(/[</:]/g, '') !== prefix) || tags.length > 2;
-  return { root, namespace, qualifiedChildren, element: asElement(element) };
+  return { root: stripPrefix(key), namespace, qualifiedChildren, element: asElement(element) };
 }
 
-/** Deep nesting is refused before the parser builds it (a page is at most 7 levels deep). */
+/** Whether an element other than the root carries a namespace prefix. Two searches, no scan. */
+function hasQualifiedChildren(
+  body: string,
+  rootPrefix: string | undefined,
+  afterRoot: number,
+): boolean {
+  const other = rootPrefix
+    ? new RegExp(`<\\/?(?!${rootPrefix.replace(/[.-]/g, '\\$&')}:)[A-Za-z_][\\w.-]*:`)
+    : /<\/?[A-Za-z_][\w.-]*:/;
+  if (other.test(body)) return true;
+  if (!rootPrefix) return false;
+  const next = body.indexOf(`<${rootPrefix}:`, afterRoot);
+  return next !== -1 && next < body.lastIndexOf(`</${rootPrefix}:`);
+}
+
+/**
+ * Refuses nesting deeper than any document of the API (a bomb of nested elements) before the
+ * parser builds it. Plain `indexOf` scanning.
+ */
 function checkDepth(body: string): void {
   let depth = 0;
-  const re = /<(\/?)[A-Za-z_][^>]*?(\/?)>/g;
-  for (let m = re.exec(body); m; m = re.exec(body)) {
-    if (m[1]) depth--;
-    else if (!m[2]) depth++;
-    if (depth > MAX_DEPTH) throw new XmlSyntaxError(`nesting deeper than ${MAX_DEPTH}`);
+  for (let i = body.indexOf('<'); i !== -1; i = body.indexOf('<', i + 1)) {
+    const c = body.charCodeAt(i + 1);
+    if (c === 63 /* ? */ || c === 33 /* ! */) continue;
+    if (c === 47 /* / */) {
+      depth--;
+      continue;
+    }
+    const end = body.indexOf('>', i);
+    if (end === -1) return;
+    if (body.charCodeAt(end - 1) !== 47 && ++depth > MAX_DEPTH) {
+      throw new XmlSyntaxError(`nesting deeper than ${MAX_DEPTH}`);
+    }
+    i = end;
   }
 }
 

@@ -16,8 +16,13 @@ interface Compiled {
   order: ReadonlyMap<string, number>;
 }
 type CompiledNode =
-  | (LeafNode & { names: readonly string[] })
-  | (BlockNode & { names: readonly string[]; body: Compiled; attrs: readonly LeafNode[] });
+  | (LeafNode & { names: readonly string[]; keyPath: string })
+  | (BlockNode & {
+      names: readonly string[];
+      keyPath: string;
+      body: Compiled;
+      attrs: readonly LeafNode[];
+    });
 
 const cache = new WeakMap<readonly SchemaNode[], Map<string, Compiled>>();
 
@@ -39,9 +44,16 @@ export function compile(
     const out: CompiledNode[] = kept.map((n, i) => {
       const names = [n.tag, ...(n.aliases ?? [])];
       for (const name of names) if (!order.has(name)) order.set(name, i);
+      const keyPath = n.key === null ? '' : n.key.join('.');
       return n.kind === 'block'
-        ? { ...n, names, body: compile(n.children, version, direction), attrs: n.attributes ?? [] }
-        : { ...n, names };
+        ? {
+            ...n,
+            names,
+            keyPath,
+            body: compile(n.children, version, direction),
+            attrs: n.attributes ?? [],
+          }
+        : { ...n, names, keyPath };
     });
     compiled = { nodes: out, order };
     byKey.set(id, compiled);
@@ -168,43 +180,28 @@ function set(target: Obj, key: readonly string[], value: unknown): void {
   o[key[key.length - 1] as string] = value;
 }
 
-function parseLeaf(
-  node: LeafNode,
-  raw: string,
-  st: DecodeState,
-  at: string,
-  modelPath: string,
-): unknown {
+/** Reads one leaf's text; `null` when it is not of its kind (the caller reports the issue). */
+function parseLeaf(node: LeafNode, raw: string): unknown {
   switch (node.kind) {
-    case 'date': {
-      const m = DATE_PREFIX.exec(raw);
-      if (m) return m[1];
-      break;
-    }
+    case 'date':
+      return DATE_PREFIX.exec(raw)?.[1] ?? null;
     case 'dateTime': {
       const d = new Date(HAS_ZONE.test(raw) ? raw : `${raw}Z`);
-      if (!Number.isNaN(d.getTime())) return d;
-      break;
+      return Number.isNaN(d.getTime()) ? null : d;
     }
     case 'decimal':
-      if (DECIMAL.test(raw)) return Number(raw);
-      break;
+      return DECIMAL.test(raw) ? Number(raw) : null;
     case 'int':
-      if (INT.test(raw)) return Number(raw);
-      break;
-    case 'enum':
-      if (!node.values?.includes(raw)) st.unrecognized.push(modelPath);
-      return raw;
+      return INT.test(raw) ? Number(raw) : null;
     default:
       return raw;
   }
-  st.issues.push({ path: at, rule: node.kind });
-  return undefined;
 }
 
 /**
- * Reads the children of `el` into `target` following `compiled`. `at` is the element's XML path
- * (for issues), `modelAt` the model path prefix (for unrecognized enum values).
+ * Reads the children of `el` into `target` following `compiled`, and returns how many values it
+ * set. `at` is the element's XML path and `modelAt` the model path prefix; both are only read
+ * when something must be reported (this is the hot loop of every page).
  */
 export function decodeNodes(
   compiled: Compiled,
@@ -214,62 +211,79 @@ export function decodeNodes(
   opts: DecodeOptions,
   at: string,
   modelAt: string,
-): void {
+): number {
   if (opts.strict) checkChildren(compiled, el, st, at);
+  let count = 0;
   for (const node of compiled.nodes) {
     let raw = el[node.tag] as XmlChild[] | undefined;
     for (let i = 1; raw === undefined && i < node.names.length; i++) {
       raw = el[node.names[i] as string] as XmlChild[] | undefined;
     }
     if (raw === undefined || raw.length === 0) continue;
-    const here = `${at}/${node.tag}`;
 
     if (node.kind !== 'block') {
       if (node.key === null) continue;
-      const key = node.key;
-      const modelPath = modelAt + key.join('.');
+      const into = node.context ? st.context : target;
       if (node.repeat) {
-        const values = raw.map(textOf).filter((s) => s.trim() !== '');
-        if (values.length > 0) set(node.context ? st.context : target, key, values);
+        const values = raw.map(textOf).filter((v) => v.trim() !== '');
+        if (values.length > 0) {
+          set(into, node.key, values);
+          count++;
+        }
         continue;
       }
       const child = raw[0];
-      if (hasElementChildren(child)) {
-        st.issues.push({ path: here, rule: 'text' });
+      if (typeof child !== 'string' && hasElementChildren(child)) {
+        st.issues.push({ path: `${at}/${node.tag}`, rule: 'text' });
         continue;
       }
-      const s = textOf(child);
-      if (s.trim() === '') {
-        if (opts.strict && !node.emptyAllowed) st.issues.push({ path: here, rule: 'emptyElement' });
+      const text = textOf(child);
+      if (text.trim() === '') {
+        if (opts.strict && !node.emptyAllowed)
+          st.issues.push({ path: `${at}/${node.tag}`, rule: 'emptyElement' });
         continue;
       }
-      const value = parseLeaf(node, s, st, here, modelPath);
-      if (value !== undefined) set(node.context ? st.context : target, key, value);
+      const value = parseLeaf(node, text);
+      if (value === null) {
+        st.issues.push({ path: `${at}/${node.tag}`, rule: node.kind });
+        continue;
+      }
+      if (node.kind === 'enum' && !node.values?.includes(text))
+        st.unrecognized.push(modelAt + node.keyPath);
+      set(into, node.key, value);
+      count++;
       continue;
     }
 
-    const modelPrefix = node.key.length === 0 ? modelAt : `${modelAt}${node.key.join('.')}`;
+    const here = `${at}/${node.tag}`;
+    const modelPrefix = node.key.length === 0 ? modelAt : modelAt + node.keyPath;
     if (node.repeat) {
       const items: Obj[] = [];
       raw.forEach((item, i) => {
         const o: Obj = {};
-        decodeBlock(node, item, o, st, opts, `${here}[${i}]`, `${modelPrefix}[${i}].`);
-        if (Object.keys(o).length > 0) items.push(o);
+        if (decodeBlock(node, item, o, st, opts, `${here}[${i}]`, `${modelPrefix}[${i}].`) > 0)
+          items.push(o);
       });
-      if (items.length > 0) set(target, node.key, items);
+      if (items.length > 0) {
+        set(target, node.key, items);
+        count++;
+      }
       continue;
     }
     if (node.key.length === 0) {
-      decodeBlock(node, raw[0], target, st, opts, here, modelAt);
+      count += decodeBlock(node, raw[0], target, st, opts, here, modelAt);
       continue;
     }
     const o: Obj = {};
-    decodeBlock(node, raw[0], o, st, opts, here, `${modelPrefix}.`);
     // A block of empty strings means "no block" (wire spec section 7).
-    if (Object.keys(o).length > 0) set(target, node.key, o);
-    else if (opts.strict && node.attrs.length === 0 && !ADDRESS_LIKE(node))
+    if (decodeBlock(node, raw[0], o, st, opts, here, `${modelPrefix}.`) > 0) {
+      set(target, node.key, o);
+      count++;
+    } else if (opts.strict && node.attrs.length === 0 && !ADDRESS_LIKE(node)) {
       st.issues.push({ path: here, rule: 'emptyElement' });
+    }
   }
+  return count;
 }
 
 function decodeBlock(
@@ -280,17 +294,22 @@ function decodeBlock(
   opts: DecodeOptions,
   at: string,
   modelAt: string,
-): void {
+): number {
   const el = asElement(child);
-  if (typeof child === 'string' && child !== '') st.issues.push({ path: at, rule: 'element' });
+  if (typeof child === 'string' && child.trim() !== '')
+    st.issues.push({ path: at, rule: 'element' });
+  let count = 0;
   const attrs = el.$;
   if (attrs) {
     for (const a of node.attrs) {
       const v = attrs[a.tag];
-      if (a.key !== null && v !== undefined && v.trim() !== '') set(target, a.key, v);
+      if (a.key !== null && v !== undefined && v.trim() !== '') {
+        set(target, a.key, v);
+        count++;
+      }
     }
   }
-  decodeNodes(node.body, el, target, st, opts, at, modelAt);
+  return count + decodeNodes(node.body, el, target, st, opts, at, modelAt);
 }
 
 const ADDRESS_LIKE = (node: BlockNode): boolean =>

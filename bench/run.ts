@@ -1,0 +1,257 @@
+/**
+ * `npm run bench`: the SDK against hand-written baselines, as ratios measured in the same run.
+ * Prints a table and writes bench/results.json and docs/performance-chart.svg. See docs/performance.md.
+ *
+ *   npm run bench              # full run (about 10 minutes on 2 cores)
+ *   npm run bench -- --quick   # fewer rounds and a smaller feed, to try changes
+ */
+import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Builder, parseStringPromise } from 'xml2js';
+import { readPatientPage } from '../src/core/patient-page';
+import { silentLogger } from '../src/internal/log';
+import { validateInvites } from '../src/models/validate';
+import { encodePatientBatch, encodePatientElement, wrapPatientBatch } from '../src/xml/documents';
+import { chart } from './chart';
+import { fullInvite, fullPatient } from './data';
+import { compare, median } from './stats';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 5 : 21;
+const SIZES = quick ? [5_000, 10_000] : [10_000, 25_000, 50_000];
+/** Rounds per size: the two sizes the targets compare get five, the middle point of the chart one. */
+const roundsFor = (size: number): number => (quick ? 1 : size === 25_000 ? 1 : 5);
+const SLOW = { patients: 2_000, pageSize: 10, onPageMs: 8, rounds: quick ? 1 : 5 };
+const root = join(__dirname, '..');
+
+async function micro() {
+  const page = wrapPatientBatch(
+    'v2',
+    'response',
+    { batchId: 'b', sender: { deviceName: 'PIDC', vendorName: 'Intuit' } },
+    Array.from({ length: 100 }, (_, i) =>
+      encodePatientElement(fullPatient(i), 'v2', 'response', { practiceId: 'p' }),
+    ),
+  );
+  const res = {
+    status: 200,
+    headers: { 'last-timestamp': '1,1' },
+    body: page,
+    contentType: 'application/xml',
+  };
+  const decode = await compare(
+    ROUNDS,
+    3,
+    () => readPatientPage(res, 100, 'v2', silentLogger),
+    () => parseStringPromise(page),
+  );
+  const invites = Array.from({ length: 100 }, (_, i) => fullInvite(i));
+  const equivalent = (await parseStringPromise(
+    encodePatientBatch('v2', { batchId: 'b' }, invites, { practiceId: 'p' }),
+  )) as object;
+  const builder = new Builder({ renderOpts: { pretty: false } });
+  const encode = await compare(
+    ROUNDS,
+    3,
+    () =>
+      encodePatientBatch('v2', { batchId: 'b' }, validateInvites(invites, 'v2'), {
+        practiceId: 'p',
+      }),
+    () => builder.buildObject(equivalent),
+  );
+  return { pageBytes: page.length, decode, encode };
+}
+
+interface Run {
+  ms: number;
+  patients: number;
+  pages: number;
+  maxRssMB: number;
+}
+
+async function withServer<T>(patients: number, fn: (server: string) => Promise<T>): Promise<T> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'server.ts'), String(patients)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0] as string);
+      });
+      child.once('exit', (code) => reject(new Error(`bench server exited ${code}`)));
+    });
+    return await fn(line);
+  } finally {
+    child.kill();
+  }
+}
+
+const client = async (
+  mode: string,
+  server: string,
+  patients: number,
+  delayMs: number,
+  pageSize: number,
+): Promise<Run> => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'client.ts'),
+      mode,
+      server,
+      String(patients),
+      String(delayMs),
+      String(pageSize),
+    ],
+    { cwd: root, maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout) as Run;
+};
+
+async function main(): Promise<void> {
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  log(
+    `medfusion-patient-sdk benchmarks${quick ? ' (quick)' : ''}: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+  );
+  const m = await micro();
+  log(
+    `decode: SDK ${m.decode.a.toFixed(1)} ms vs xml2js ${m.decode.b.toFixed(1)} ms per 100-patient page (${(m.pageBytes / 1024).toFixed(0)} KiB): ${m.decode.ratio.toFixed(2)}x`,
+  );
+  log(
+    `encode: SDK ${m.encode.a.toFixed(1)} ms vs xml2js Builder ${m.encode.b.toFixed(1)} ms per 100 invites: ${m.encode.ratio.toFixed(2)}x`,
+  );
+
+  const maxSize = Math.max(...SIZES);
+  const { sync, slow } = await withServer(maxSize, async (server) => {
+    const sync: Record<number, { sdk: Run[]; baseline: Run[] }> = {};
+    for (const size of SIZES) {
+      sync[size] = { sdk: [], baseline: [] };
+      for (let r = 0; r < roundsFor(size); r++) {
+        for (const mode of r % 2
+          ? (['baseline', 'sdk'] as const)
+          : (['sdk', 'baseline'] as const)) {
+          const run = await client(mode, server, size, 0, 100);
+          sync[size]?.[mode].push(run);
+          log(
+            `sync ${size}: ${mode.padEnd(8)} ${(run.ms / 1000).toFixed(2)} s, ${run.patients} patients, peak RSS ${run.maxRssMB.toFixed(0)} MB`,
+          );
+        }
+      }
+    }
+    const slow = { prefetch: [] as Run[], noPrefetch: [] as Run[] };
+    for (let r = 0; r < SLOW.rounds; r++) {
+      slow.prefetch.push(await client('sdk', server, SLOW.patients, SLOW.onPageMs, SLOW.pageSize));
+      slow.noPrefetch.push(
+        await client('sdk-no-prefetch', server, SLOW.patients, SLOW.onPageMs, SLOW.pageSize),
+      );
+      log(
+        `slow consumer: prefetch ${slow.prefetch[r]?.ms.toFixed(0)} ms, no prefetch ${slow.noPrefetch[r]?.ms.toFixed(0)} ms`,
+      );
+    }
+    return { sync, slow };
+  });
+
+  const perSecond = (runs: Run[]) => median(runs.map((r) => r.patients / (r.ms / 1000)));
+  const rss = (runs: Run[]) => median(runs.map((r) => r.maxRssMB));
+  const big = sync[maxSize] as { sdk: Run[]; baseline: Run[] };
+  const small = sync[Math.min(...SIZES)] as { sdk: Run[]; baseline: Run[] };
+  const throughputRatio = perSecond(big.sdk) / perSecond(big.baseline);
+  const rssGrowth = rss(big.sdk) - rss(small.sdk);
+  const slowRatio =
+    median(slow.noPrefetch.map((r) => r.ms)) / median(slow.prefetch.map((r) => r.ms));
+
+  const rows = [
+    [
+      'decode 100-patient v2 page',
+      'SDK / xml2js.parseStringPromise',
+      m.decode.ratio,
+      '≤ 1.30',
+      m.decode.ratio <= 1.3,
+    ],
+    [
+      'encode 100-invite batch',
+      'SDK / xml2js Builder',
+      m.encode.ratio,
+      '≤ 1.30',
+      m.encode.ratio <= 1.3,
+    ],
+    [
+      `sync throughput, ${maxSize / 1000}k patients`,
+      'SDK / axios + xml2js loop',
+      throughputRatio,
+      '≥ 0.90',
+      throughputRatio >= 0.9,
+    ],
+    [
+      `peak RSS ${maxSize / 1000}k − ${Math.min(...SIZES) / 1000}k`,
+      'SDK, MB',
+      rssGrowth,
+      '≤ 30 MB',
+      rssGrowth <= 30,
+    ],
+    [
+      `slow consumer (${SLOW.onPageMs} ms/page, ${SLOW.pageSize}/page)`,
+      'no prefetch / prefetch',
+      slowRatio,
+      '≥ 1.50',
+      slowRatio >= 1.5,
+    ],
+  ] as const;
+  log('\n| measure | ratio of | value | target | met |\n|---|---|---|---|---|');
+  for (const [what, of, value, target, met] of rows)
+    log(`| ${what} | ${of} | ${value.toFixed(2)} | ${target} | ${met ? 'yes' : 'NO'} |`);
+
+  const results = {
+    date: new Date().toISOString(),
+    command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model },
+    micro: m,
+    sync: Object.fromEntries(
+      SIZES.map((size) => [
+        size,
+        {
+          sdkPatientsPerSecond: perSecond(sync[size]?.sdk ?? []),
+          baselinePatientsPerSecond: perSecond(sync[size]?.baseline ?? []),
+          sdkPeakRssMB: rss(sync[size]?.sdk ?? []),
+          baselinePeakRssMB: rss(sync[size]?.baseline ?? []),
+          runs: sync[size],
+        },
+      ]),
+    ),
+    slowConsumer: {
+      ...SLOW,
+      prefetchMs: median(slow.prefetch.map((r) => r.ms)),
+      noPrefetchMs: median(slow.noPrefetch.map((r) => r.ms)),
+      runs: slow,
+    },
+    targets: rows.map(([what, of, value, target, met]) => ({ what, of, value, target, met })),
+  };
+  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const series = (pick: (runs: Run[]) => number, who: 'sdk' | 'baseline') =>
+    SIZES.map((x) => ({ x, y: pick(sync[x]?.[who] ?? []) }));
+  writeFileSync(
+    join(root, 'docs', 'performance-chart.svg'),
+    chart(
+      [
+        { name: 'SDK (validated, for await)', color: '#1f77b4', points: series(perSecond, 'sdk') },
+        { name: 'axios + xml2js loop', color: '#ff7f0e', points: series(perSecond, 'baseline') },
+      ],
+      [
+        { name: 'SDK', color: '#1f77b4', points: series(rss, 'sdk') },
+        { name: 'axios + xml2js loop', color: '#ff7f0e', points: series(rss, 'baseline') },
+      ],
+    ),
+  );
+  log('\nwrote bench/results.json and docs/performance-chart.svg');
+}
+
+void main();
