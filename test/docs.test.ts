@@ -9,6 +9,7 @@ import ts from 'typescript';
 const root = join(__dirname, '..');
 const docs = [
   'README.md',
+  'examples/README.md',
   ...readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),

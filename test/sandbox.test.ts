@@ -3,6 +3,7 @@ import { startSandbox, type Sandbox } from 'medfusion-patient-sdk/sandbox';
 import { MedfusionClient, MemoryCheckpointStore, type Patient } from 'medfusion-patient-sdk';
 import { encodePatientBatch } from '../src/xml/documents';
 import { fixture, fullInvite, minimalInvite } from './helpers/fixtures';
+import { rawToken } from './helpers/sandbox';
 
 let sb: Sandbox;
 let client: MedfusionClient;
@@ -15,19 +16,7 @@ beforeAll(async () => {
     practiceId: sb.practiceId,
     credentials: sb.credentials,
   });
-  const res = await fetch(`${sb.url}/v1/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${sb.credentials.clientId}:${sb.credentials.clientSecret}`,
-    },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      username: sb.credentials.username,
-      password: sb.credentials.password,
-    }),
-  });
-  token = ((await res.json()) as { accessToken: string }).accessToken;
+  token = await rawToken(sb);
 });
 afterAll(() => sb.close());
 
@@ -112,6 +101,18 @@ describe('life cycle over HTTP: invite → process → register → sync', () =>
     });
   });
 
+  it('a MedfusionPatientId of an existing account links it to the practice id: no new account, no invitation', async () => {
+    await client.batches.waitForCompletion(await client.patients.invitePatient(minimalInvite('SELF-1')), { minDelayMs: 50 });
+    sb.registerPatient('SELF-1');
+    const portalId = sb.emulator.getPatient('SELF-1')?.medfusionPatientId as string;
+    const invitations = sb.stats.invitationsSent;
+    const job = await client.patients.invitePatient({ ...minimalInvite('EHR-77'), medfusionPatientId: portalId });
+    expect((await client.batches.waitForCompletion(job, { minDelayMs: 50 })).state).toBe('COMPLETED');
+    expect(sb.emulator.getPatient('EHR-77')).toMatchObject({ practicePatientId: 'EHR-77', medfusionPatientId: portalId, status: { status: 'REGISTERED' } });
+    expect(sb.emulator.getPatient('SELF-1')).toBeUndefined();
+    expect(sb.stats.invitationsSent).toBe(invitations);
+  });
+
   it('cancels a pending invitation (v3), refuses to cancel a registered patient', async () => {
     await client.batches.waitForCompletion(
       await client.patients
@@ -139,28 +140,7 @@ describe('life cycle over HTTP: invite → process → register → sync', () =>
     const fresh = await startSandbox();
     try {
       fresh.emulator.seedRegisteredPatients(1);
-      const freshClient = new MedfusionClient({
-        baseUrl: fresh.url,
-        practiceId: fresh.practiceId,
-        credentials: fresh.credentials,
-      });
-      await freshClient.patients.getUpdatedPatients(); // obtains a token for the raw request below
-      const tok = (
-        (await (
-          await fetch(`${fresh.url}/v1/oauth2/token`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              authorization: `Basic ${fresh.credentials.clientId}:${fresh.credentials.clientSecret}`,
-            },
-            body: new URLSearchParams({
-              grant_type: 'password',
-              username: fresh.credentials.username,
-              password: fresh.credentials.password,
-            }),
-          })
-        ).json()) as { accessToken: string }
-      ).accessToken;
+      const tok = await rawToken(fresh);
       const res = await fetch(`${fresh.url}/v1/practice/${fresh.practiceId}/patient?max=1`, {
         headers: { authorization: `Bearer ${tok}` },
       });

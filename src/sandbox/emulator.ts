@@ -164,6 +164,8 @@ export class Emulator {
   private readonly faults: Faults;
   private readonly tokens = new Map<string, number>();
   private readonly records = new Map<string, PatientRecord>();
+  /** MedfusionPatientId → practice patient id, to link accounts without a scan. */
+  private readonly byMedfusionId = new Map<string, string>();
   private readonly feed: { seq: number; ts: number; id: string }[] = [];
   private readonly jobs = new Map<string, Job>();
   private readonly pending: Job[] = [];
@@ -433,21 +435,27 @@ export class Emulator {
    * self-registered account, and is an ERROR when no such account exists.
    */
   private processInvite(invite: PatientInvite, message: Message): void {
-    const existing = this.records.get(invite.practicePatientId);
+    const id = invite.practicePatientId;
     if (invite.medfusionPatientId !== undefined) {
-      const owner = [...this.records.values()].find(
-        (r) => r.patient.medfusionPatientId === invite.medfusionPatientId,
-      );
-      if (!owner) {
+      const ownerId = this.byMedfusionId.get(invite.medfusionPatientId);
+      const owner = ownerId === undefined ? undefined : this.records.get(ownerId);
+      if (!owner || ownerId === undefined) {
         message.state = 'ERROR';
-        message.error = {
-          code: 'PATIENT_NOT_FOUND',
-          description: 'No patient with this MedfusionPatientId',
-          severity: 'FATAL',
-        };
+        message.error = { code: 'PATIENT_NOT_FOUND', description: 'No patient with this MedfusionPatientId', severity: 'FATAL' };
         return;
       }
+      if (ownerId !== id && !this.records.has(id)) {
+        // Link the existing portal account to the practice's id: no new account, no invitation.
+        this.records.delete(ownerId);
+        owner.patient = { ...owner.patient, practicePatientId: id };
+        this.records.set(id, owner);
+        this.byMedfusionId.set(invite.medfusionPatientId, id);
+        if (owner.seq !== undefined) this.touch(id, owner);
+      }
+      message.state = 'COMPLETED';
+      return;
     }
+    const existing = this.records.get(id);
     if (!existing) this.create(invite);
     else if (existing.patient.status.status === 'PROVISIONED') {
       existing.patient = { ...existing.patient, ...invite, status: existing.patient.status };
@@ -481,6 +489,7 @@ export class Emulator {
       const record = this.records.get(id);
       if (record?.patient.status.status === 'PROVISIONED') {
         this.records.delete(id);
+        this.byMedfusionId.delete(record.patient.medfusionPatientId as string);
         m.state = 'COMPLETED';
       } else {
         m.state = 'ERROR';
@@ -612,6 +621,7 @@ export class Emulator {
     };
     const record: PatientRecord = { patient, invitations: 1 };
     this.records.set(invite.practicePatientId, record);
+    this.byMedfusionId.set(patient.medfusionPatientId as string, invite.practicePatientId);
     this.stats.invitationsSent++;
     return record;
   }

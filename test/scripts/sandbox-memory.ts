@@ -1,6 +1,7 @@
 // Run by sandbox-memory.test.ts as `node --expose-gc --import tsx`; prints JSON.
 // Pages through the sandbox's whole feed following Last-Timestamp, sampling the heap after GC.
 import { startSandbox } from '../../src/sandbox';
+import { rawToken } from '../helpers/sandbox';
 
 const PATIENTS = Number(process.argv[2] ?? 100_000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -15,20 +16,7 @@ async function main(): Promise<void> {
   const sb = await startSandbox();
   sb.seedRegisteredPatients(PATIENTS);
   const seededMs = Date.now() - started;
-  const c = sb.credentials;
-  const tokenRes = await fetch(`${sb.url}/v1/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${c.clientId}:${c.clientSecret}`,
-    },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      username: c.username,
-      password: c.password,
-    }),
-  });
-  const { accessToken } = (await tokenRes.json()) as { accessToken: string };
+  const accessToken = await rawToken(sb);
   const samples: { page: number; heapMB: number }[] = [];
   let since: string | null = null;
   let patients = 0;
