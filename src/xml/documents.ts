@@ -5,7 +5,7 @@
  */
 import type { ValidationIssue } from '../core/errors';
 import type { ApiVersion } from '../models/enums';
-import { parseXml, XmlSyntaxError, asElement, type XmlDocument, type XmlElement } from './parse';
+import { parseXml, XmlSyntaxError, asElement, childrenOf, type XmlDocument, type XmlElement } from './parse';
 import {
   CANCEL_INVITATION,
   NAMESPACES,
@@ -141,10 +141,10 @@ export function decodePatientBatch(
   const headerState = newState();
   const batch = compile(PATIENT_BATCH, version, opts.direction);
   const header: Record<string, unknown> = {};
-  const { Patient: rawPatients, ...rest } = doc.element;
+  const { Patient: _patients, ...rest } = doc.element;
   decodeNodes(
     batch,
-    { ...rest, Patient: [] } as XmlElement,
+    rest as XmlElement,
     header,
     headerState,
     opts,
@@ -156,7 +156,7 @@ export function decodePatientBatch(
   const patientTable = compile(PATIENT, version, opts.direction);
   const patients: Record<string, unknown>[] = [];
   let practice: Partial<PracticeContext> = {};
-  (Array.isArray(rawPatients) ? rawPatients : []).forEach((raw, i) => {
+  (childrenOf(doc.element, 'Patient') ?? []).forEach((raw, i) => {
     const st: DecodeState = newState();
     const patient: Record<string, unknown> = {};
     decodeNodes(patientTable, asElement(raw), patient, st, opts, `PatientBatch/Patient[${i}]`, '');

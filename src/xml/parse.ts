@@ -7,9 +7,12 @@
  */
 import { Parser, type ParserOptions } from 'xml2js';
 
-/** An element as xml2js gives it with `explicitArray`: children by local name, always arrays. */
+/**
+ * An element as xml2js gives it: children by local name; one child is the value itself, a repeated
+ * child an array (`explicitArray: false` spares an array per element on every page).
+ */
 export interface XmlElement {
-  [tag: string]: XmlChild[] | Record<string, string> | string | undefined;
+  [tag: string]: XmlChild | XmlChild[] | Record<string, string> | undefined;
   /** Attributes. */
   $?: Record<string, string>;
   /** Text of an element that also has attributes. */
@@ -42,7 +45,7 @@ const stripPrefix = (name: string): string => {
 };
 
 const PLAIN: ParserOptions = {
-  explicitArray: true,
+  explicitArray: false,
   explicitRoot: true,
   trim: false,
   normalize: false,
@@ -124,6 +127,12 @@ function checkDepth(body: string): void {
     }
     i = end;
   }
+}
+
+/** The one place that normalises "one child or many": the children named `tag`, as an array. */
+export function childrenOf(el: XmlElement, tag: string): XmlChild[] | undefined {
+  const found = el[tag] as XmlChild | XmlChild[] | undefined;
+  return found === undefined ? undefined : Array.isArray(found) ? found : [found];
 }
 
 /** The child value as an element: text-only and empty elements become `{}`-like objects. */

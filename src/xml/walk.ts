@@ -4,7 +4,7 @@
  */
 import type { ValidationIssue } from '../core/errors';
 import type { ApiVersion } from '../models/enums';
-import { asElement, hasElementChildren, textOf, type XmlChild, type XmlElement } from './parse';
+import { asElement, childrenOf, hasElementChildren, textOf, type XmlChild, type XmlElement } from './parse';
 import type { BlockNode, LeafNode, SchemaNode } from './schema';
 
 export type Direction = 'request' | 'response';
@@ -215,24 +215,25 @@ export function decodeNodes(
   if (opts.strict) checkChildren(compiled, el, st, at);
   let count = 0;
   for (const node of compiled.nodes) {
-    let raw = el[node.tag] as XmlChild[] | undefined;
-    for (let i = 1; raw === undefined && i < node.names.length; i++) {
-      raw = el[node.names[i] as string] as XmlChild[] | undefined;
-    }
-    if (raw === undefined || raw.length === 0) continue;
+    let name = node.tag;
+    for (let i = 1; el[name] === undefined && i < node.names.length; i++) name = node.names[i] as string;
+    const found = el[name] as XmlChild | XmlChild[] | undefined;
+    if (found === undefined) continue;
+    // One child is the value itself; only a repeated element is an array (see parse.ts).
+    const first = Array.isArray(found) ? found[0] : found;
 
     if (node.kind !== 'block') {
       if (node.key === null) continue;
       const into = node.context ? st.context : target;
       if (node.repeat) {
-        const values = raw.map(textOf).filter((v) => v.trim() !== '');
+        const values = (childrenOf(el, name) ?? []).map(textOf).filter((v) => v.trim() !== '');
         if (values.length > 0) {
           set(into, node.key, values);
           count++;
         }
         continue;
       }
-      const child = raw[0];
+      const child = first;
       if (typeof child !== 'string' && hasElementChildren(child)) {
         st.issues.push({ path: `${at}/${node.tag}`, rule: 'text' });
         continue;
@@ -259,7 +260,7 @@ export function decodeNodes(
     const modelPrefix = node.key.length === 0 ? modelAt : modelAt + node.keyPath;
     if (node.repeat) {
       const items: Obj[] = [];
-      raw.forEach((item, i) => {
+      (childrenOf(el, name) ?? []).forEach((item, i) => {
         const o: Obj = {};
         if (decodeBlock(node, item, o, st, opts, `${here}[${i}]`, `${modelPrefix}[${i}].`) > 0)
           items.push(o);
@@ -271,12 +272,12 @@ export function decodeNodes(
       continue;
     }
     if (node.key.length === 0) {
-      count += decodeBlock(node, raw[0], target, st, opts, here, modelAt);
+      count += decodeBlock(node, first, target, st, opts, here, modelAt);
       continue;
     }
     const o: Obj = {};
     // A block of empty strings means "no block" (wire spec section 7).
-    if (decodeBlock(node, raw[0], o, st, opts, here, `${modelPrefix}.`) > 0) {
+    if (decodeBlock(node, first, o, st, opts, here, `${modelPrefix}.`) > 0) {
       set(target, node.key, o);
       count++;
     } else if (opts.strict && node.attrs.length === 0 && !ADDRESS_LIKE(node)) {
@@ -328,7 +329,7 @@ function checkChildren(compiled: Compiled, el: XmlElement, st: DecodeState, at: 
     if (pos < last) st.issues.push({ path: `${at}/${tag}`, rule: 'elementOrder' });
     last = Math.max(last, pos);
     const node = compiled.nodes[pos];
-    const count = (el[tag] as XmlChild[]).length;
+    const count = childrenOf(el, tag)?.length ?? 0;
     if (node && !node.repeat && count > 1)
       st.issues.push({ path: `${at}/${tag}`, rule: 'repeated' });
   }
