@@ -1,6 +1,6 @@
 // One measured client run, in its own process so that its peak RSS is its own.
 // argv: <mode: sdk | sdk-no-prefetch | baseline> <server JSON> <patients to read> <onPage delay ms> <page size>
-// Prints { ms, patients, pages, maxRssMB }.
+// Prints { ms, cpuMs, patients, pages, maxRssMB }.
 import axios from 'axios';
 import { parseStringPromise } from 'xml2js';
 import { MedfusionClient, MemoryCheckpointStore } from '../src/index';
@@ -108,9 +108,12 @@ async function sdk(prefetch: boolean): Promise<{ patients: number; pages: number
 
 void (async () => {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const result = mode === 'baseline' ? await baseline() : await sdk(mode !== 'sdk-no-prefetch');
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   process.stdout.write(
-    JSON.stringify({ ms, ...result, maxRssMB: process.resourceUsage().maxRSS / 1024 }),
+    JSON.stringify({ ms, cpuMs, ...result, maxRssMB: process.resourceUsage().maxRSS / 1024 }),
   );
 })();

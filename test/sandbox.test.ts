@@ -102,13 +102,25 @@ describe('life cycle over HTTP: invite → process → register → sync', () =>
   });
 
   it('a MedfusionPatientId of an existing account links it to the practice id: no new account, no invitation', async () => {
-    await client.batches.waitForCompletion(await client.patients.invitePatient(minimalInvite('SELF-1')), { minDelayMs: 50 });
+    await client.batches.waitForCompletion(
+      await client.patients.invitePatient(minimalInvite('SELF-1')),
+      { minDelayMs: 50 },
+    );
     sb.registerPatient('SELF-1');
     const portalId = sb.emulator.getPatient('SELF-1')?.medfusionPatientId as string;
     const invitations = sb.stats.invitationsSent;
-    const job = await client.patients.invitePatient({ ...minimalInvite('EHR-77'), medfusionPatientId: portalId });
-    expect((await client.batches.waitForCompletion(job, { minDelayMs: 50 })).state).toBe('COMPLETED');
-    expect(sb.emulator.getPatient('EHR-77')).toMatchObject({ practicePatientId: 'EHR-77', medfusionPatientId: portalId, status: { status: 'REGISTERED' } });
+    const job = await client.patients.invitePatient({
+      ...minimalInvite('EHR-77'),
+      medfusionPatientId: portalId,
+    });
+    expect((await client.batches.waitForCompletion(job, { minDelayMs: 50 })).state).toBe(
+      'COMPLETED',
+    );
+    expect(sb.emulator.getPatient('EHR-77')).toMatchObject({
+      practicePatientId: 'EHR-77',
+      medfusionPatientId: portalId,
+      status: { status: 'REGISTERED' },
+    });
     expect(sb.emulator.getPatient('SELF-1')).toBeUndefined();
     expect(sb.stats.invitationsSent).toBe(invitations);
   });

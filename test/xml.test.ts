@@ -320,6 +320,21 @@ describe('other documents', () => {
     ]);
   });
 
+  it('drops empty elements before parsing a response, with the same result', () => {
+    const body = fixture('get-patient-v1-2020.xml');
+    const lenient = decodePatientBatch(body, { strict: false, direction: 'response' });
+    const strict = decodePatientBatch(body, { strict: true, direction: 'response' });
+    expect(lenient.patients).toEqual(strict.patients.map(({ unrecognizedValues: _u, ...p }) => p));
+    // Inside CDATA an "empty element" is text, so nothing is dropped there.
+    const cdata = body.replace(
+      '<MiddleName>MiddleName</MiddleName>',
+      '<MiddleName><![CDATA[a<b></b>c]]></MiddleName>',
+    );
+    expect(
+      decodePatientBatch(cdata, { strict: false, direction: 'response' }).patients[0],
+    ).toMatchObject({ demographics: { name: { middleName: 'a<b></b>c' } } });
+  });
+
   it('reads children by local name even when a server prefixes them', () => {
     const body = fixture('get-patient-v2-2021.xml')
       .replace(

@@ -441,7 +441,11 @@ export class Emulator {
       const owner = ownerId === undefined ? undefined : this.records.get(ownerId);
       if (!owner || ownerId === undefined) {
         message.state = 'ERROR';
-        message.error = { code: 'PATIENT_NOT_FOUND', description: 'No patient with this MedfusionPatientId', severity: 'FATAL' };
+        message.error = {
+          code: 'PATIENT_NOT_FOUND',
+          description: 'No patient with this MedfusionPatientId',
+          severity: 'FATAL',
+        };
         return;
       }
       if (ownerId !== id && !this.records.has(id)) {

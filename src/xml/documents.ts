@@ -5,7 +5,14 @@
  */
 import type { ValidationIssue } from '../core/errors';
 import type { ApiVersion } from '../models/enums';
-import { parseXml, XmlSyntaxError, asElement, childrenOf, type XmlDocument, type XmlElement } from './parse';
+import {
+  parseXml,
+  XmlSyntaxError,
+  asElement,
+  childrenOf,
+  type XmlDocument,
+  type XmlElement,
+} from './parse';
 import {
   CANCEL_INVITATION,
   NAMESPACES,
@@ -127,7 +134,7 @@ export function decodePatientBatch(
   body: string,
   opts: { strict: boolean; direction: Direction; expectedVersion?: ApiVersion },
 ): DecodedPatientBatch {
-  const doc = parseXml(body);
+  const doc = parseXml(body, { dropEmptyElements: !opts.strict });
   expectRoot(doc, 'PatientBatch');
   const detected = versionOf(doc);
   const issues: ValidationIssue[] = [];
@@ -142,15 +149,7 @@ export function decodePatientBatch(
   const batch = compile(PATIENT_BATCH, version, opts.direction);
   const header: Record<string, unknown> = {};
   const { Patient: _patients, ...rest } = doc.element;
-  decodeNodes(
-    batch,
-    rest as XmlElement,
-    header,
-    headerState,
-    opts,
-    'PatientBatch',
-    '',
-  );
+  decodeNodes(batch, rest as XmlElement, header, headerState, opts, 'PatientBatch', '');
   issues.push(...headerState.issues);
 
   const patientTable = compile(PATIENT, version, opts.direction);
@@ -180,7 +179,7 @@ export interface ProcessingResponseFields {
 
 /** Reads a `ProcessingResponse` (any namespace; `DataJobId` or `dataJobId`). */
 export function decodeProcessingResponse(body: string): ProcessingResponseFields {
-  const doc = parseXml(body);
+  const doc = parseXml(body, { dropEmptyElements: true });
   expectRoot(doc, 'ProcessingResponse');
   const out: Record<string, unknown> = {};
   decodeNodes(
@@ -221,7 +220,7 @@ export function decodeProcessingStatus(body: string): {
   fields: ProcessingStatusFields;
   issues: ValidationIssue[];
 } {
-  const doc = parseXml(body);
+  const doc = parseXml(body, { dropEmptyElements: true });
   expectRoot(doc, 'ProcessingStatus');
   const out: Record<string, unknown> = {};
   const st = newState();

@@ -4,7 +4,14 @@
  */
 import type { ValidationIssue } from '../core/errors';
 import type { ApiVersion } from '../models/enums';
-import { asElement, childrenOf, hasElementChildren, textOf, type XmlChild, type XmlElement } from './parse';
+import {
+  asElement,
+  childrenOf,
+  hasElementChildren,
+  textOf,
+  type XmlChild,
+  type XmlElement,
+} from './parse';
 import type { BlockNode, LeafNode, SchemaNode } from './schema';
 
 export type Direction = 'request' | 'response';
@@ -216,7 +223,8 @@ export function decodeNodes(
   let count = 0;
   for (const node of compiled.nodes) {
     let name = node.tag;
-    for (let i = 1; el[name] === undefined && i < node.names.length; i++) name = node.names[i] as string;
+    for (let i = 1; el[name] === undefined && i < node.names.length; i++)
+      name = node.names[i] as string;
     const found = el[name] as XmlChild | XmlChild[] | undefined;
     if (found === undefined) continue;
     // One child is the value itself; only a repeated element is an array (see parse.ts).
