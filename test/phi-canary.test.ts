@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { http, HttpResponse, delay } from 'msw';
-import { MedfusionError, type PatientInvite } from 'medfusion-patient-sdk';
+import { MedfusionError, type ClientOptions, type PatientInvite } from 'medfusion-patient-sdk';
 import { BASE, PRACTICE, captureLogger, testClient, useMsw } from './helpers/msw';
 import { fullInvite } from './helpers/fixtures';
 import { encodePatientElement, wrapPatientBatch } from '../src/xml/documents';
@@ -56,6 +56,10 @@ const okToken = () =>
     HttpResponse.json({ tokenType: 'BEARER', expiresIn: 1799, accessToken: 'TOKEN-ISSUED-CANARY' }),
   );
 
+/** A client with canary credentials whose every log line (debug included) goes to `log`. */
+const audited = (log: ReturnType<typeof captureLogger>, extra: Partial<ClientOptions> = {}) =>
+  testClient({ credentials: CREDS, logger: log, logLevel: 'debug', ...extra });
+
 const scenarios: Scenario[] = [
   [
     '400 quoting the values',
@@ -71,10 +75,7 @@ const scenarios: Scenario[] = [
             ),
         ),
       ),
-    (log) =>
-      testClient({ credentials: CREDS, logger: log, logLevel: 'debug' }).patients.invitePatient(
-        invite(),
-      ),
+    (log) => audited(log).patients.invitePatient(invite()),
   ],
   [
     '500 HTML echoing the body',
@@ -90,10 +91,7 @@ const scenarios: Scenario[] = [
             }),
         ),
       ),
-    (log) =>
-      testClient({ credentials: CREDS, logger: log, logLevel: 'debug' }).patients.invitePatient(
-        invite(),
-      ),
+    (log) => audited(log).patients.invitePatient(invite()),
   ],
   [
     'a reset after sending',
@@ -102,10 +100,7 @@ const scenarios: Scenario[] = [
         okToken(),
         http.post(PATIENTS, () => HttpResponse.error()),
       ),
-    (log) =>
-      testClient({ credentials: CREDS, logger: log, logLevel: 'debug' }).patients.invitePatient(
-        invite(),
-      ),
+    (log) => audited(log).patients.invitePatient(invite()),
   ],
   [
     'a timeout',
@@ -114,13 +109,7 @@ const scenarios: Scenario[] = [
         okToken(),
         http.post(PATIENTS, async () => (await delay(300), HttpResponse.text('late'))),
       ),
-    (log) =>
-      testClient({
-        credentials: CREDS,
-        logger: log,
-        logLevel: 'debug',
-        timeoutMs: 30,
-      }).patients.invitePatient(invite()),
+    (log) => audited(log, { timeoutMs: 30 }).patients.invitePatient(invite()),
   ],
   [
     'a 2xx that is not XML',
@@ -129,12 +118,7 @@ const scenarios: Scenario[] = [
         okToken(),
         http.get(PATIENTS, () => HttpResponse.text(echoAll('Zebulon 987654329'), { status: 200 })),
       ),
-    (log) =>
-      testClient({
-        credentials: CREDS,
-        logger: log,
-        logLevel: 'debug',
-      }).patients.getUpdatedPatients(),
+    (log) => audited(log, {}).patients.getUpdatedPatients(),
   ],
   [
     'a response that fails its codec',
@@ -154,12 +138,7 @@ const scenarios: Scenario[] = [
           ),
         ),
       ),
-    (log) =>
-      testClient({
-        credentials: CREDS,
-        logger: log,
-        logLevel: 'debug',
-      }).patients.getUpdatedPatients(),
+    (log) => audited(log, {}).patients.getUpdatedPatients(),
   ],
   [
     'an invalid invite',
@@ -185,13 +164,7 @@ const scenarios: Scenario[] = [
           ),
         ),
       ),
-    (log) =>
-      testClient({
-        credentials: CREDS,
-        logger: log,
-        logLevel: 'debug',
-        maxRetries: 0,
-      }).patients.getUpdatedPatients(),
+    (log) => audited(log, { maxRetries: 0 }).patients.getUpdatedPatients(),
   ],
   [
     'an unknown app token',
@@ -234,10 +207,7 @@ const scenarios: Scenario[] = [
           async ({ request }) => new HttpResponse(echoAll(await request.text()), { status: 503 }),
         ),
       ),
-    (log) =>
-      testClient({ credentials: CREDS, logger: log, logLevel: 'debug' }).patients.invitePatients([
-        invite(),
-      ]),
+    (log) => audited(log).patients.invitePatients([invite()]),
   ],
 ];
 
