@@ -37,6 +37,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
  * instant leaves either the old cursor or the new one, never a torn file.
  */
 export class FileCheckpointStore implements CheckpointStore {
+  /** @param path The cursor file; its directory must exist. */
   constructor(readonly path: string) {}
 
   async load(): Promise<string | undefined> {

@@ -16,7 +16,9 @@ const OBSERVER = Symbol.for('medfusion-patient-sdk.errorObserver');
 
 /** One problem found by a codec: where (`invites[3].demographics.name.middleName`) and which rule. */
 export interface ValidationIssue {
+  /** Where: `invites[3].demographics.name.middleName`, or an XML path for response problems. */
   path: string;
+  /** Which rule failed: `required`, `nonEmpty`, `email`, `maxLength(2)`, `oneOf(Gender)`, … */
   rule: string;
 }
 
@@ -31,6 +33,7 @@ export class MedfusionError extends Error {
   /** Stable class name used by `instanceof` across package copies. */
   static readonly brand: string = 'MedfusionError';
 
+  /** `instanceof` by brand, so that it holds across the CJS and ESM copies of the package. */
   static override [Symbol.hasInstance](instance: unknown): boolean {
     if (typeof instance !== 'object' || instance === null) return false;
     const chain = (instance as { [BRAND]?: readonly string[] })[BRAND];
@@ -59,6 +62,7 @@ export class MedfusionError extends Error {
 /** An input or a response failed its codec. `issues` lists each path and rule, no values. */
 export class ValidationError extends MedfusionError {
   static override readonly brand: string = 'ValidationError';
+  /** Every problem found: path and rule, never the value. */
   readonly issues: ValidationIssue[];
 
   constructor(subject: string, issues: ValidationIssue[]) {
@@ -73,6 +77,7 @@ export class ValidationError extends MedfusionError {
 export class ConfigurationError extends MedfusionError {
   static override readonly brand: string = 'ConfigurationError';
   constructor(
+    /** The option at fault, such as `credentials.clientSecret`. */
     readonly option: string,
     rule: string,
   ) {
@@ -97,11 +102,18 @@ export interface APIErrorInit {
  */
 export class APIError extends MedfusionError {
   static override readonly brand: string = 'APIError';
+  /** The HTTP status. */
   readonly status: number;
+  /** The response headers, lower-case, cookies removed. */
   readonly headers: ResponseHeaders;
+  /** The server's request id (`x-request-id` or `x-correlation-id`), for support tickets. */
   readonly requestId?: string;
   /** The server's own error code, such as `DC_CORE_033`, when it gave one. */
   readonly responseCode?: string;
+  /**
+   * The server's `ResponseMessage`, in full. Not enumerable and not in the message: it can quote
+   * submitted values. Read it deliberately; never log it.
+   */
   declare readonly responseMessage?: string;
 
   constructor(init: APIErrorInit) {
@@ -175,6 +187,7 @@ const STATUS_CLASSES: Record<number, new (init: APIErrorInit) => APIError> = {
 export class OAuthError extends MedfusionError {
   static override readonly brand: string = 'OAuthError';
   constructor(
+    /** The token (or application) endpoint's HTTP status. */
     readonly status: number,
     reason: string,
   ) {
@@ -184,7 +197,9 @@ export class OAuthError extends MedfusionError {
 
 /** What is kept of a transport failure: its code and class, never headers, URLs or bodies. */
 export interface SafeCause {
+  /** The class of the underlying failure. */
   name: string;
+  /** Its code, such as `ECONNREFUSED` or `ECONNRESET`. */
   code?: string;
 }
 
@@ -192,6 +207,7 @@ export interface SafeCause {
 export class ConnectionError extends MedfusionError {
   static override readonly brand: string = 'ConnectionError';
   constructor(
+    /** What failed underneath: class and code only. */
     override readonly cause: SafeCause,
     message = `Connection error${cause.code ? ` (${cause.code})` : ''}`,
   ) {
@@ -219,7 +235,9 @@ export class AbortError extends MedfusionError {
 export class ResponseParseError extends MedfusionError {
   static override readonly brand: string = 'ResponseParseError';
   constructor(
+    /** The HTTP status of the unreadable answer (0 when cut off by `maxResponseBytes`). */
     readonly status: number,
+    /** Its `Content-Type`. */
     readonly contentType: string | undefined,
     reason: string,
   ) {
@@ -238,8 +256,10 @@ export class SubmissionOutcomeUnknownError extends MedfusionError {
   declare readonly practicePatientIds: string[];
 
   constructor(
+    /** The `BatchId` sent (v1/v2): pass it back to resubmit the same batch deliberately. */
     readonly batchId: string | undefined,
     practicePatientIds: string[],
+    /** The timeout, reset or gateway error that left the outcome unknown. */
     override readonly cause: MedfusionError,
   ) {
     super(
@@ -287,12 +307,15 @@ export class PaginationLoopError extends MedfusionError {
 export class PartialSubmissionError extends MedfusionError {
   static override readonly brand: string = 'PartialSubmissionError';
   // Not enumerable: they hold practice patient ids (MRNs), which stay out of logs and JSON.
+  /** Batches the server accepted: do not send them again. */
   declare readonly submitted: BatchSubmission[];
+  /** The batch that failed, with its error (often a `SubmissionOutcomeUnknownError`). */
   declare readonly failed: {
     practicePatientIds: string[];
     batchId?: string;
     error: MedfusionError;
   }[];
+  /** Practice patient ids never sent: safe to send again. */
   declare readonly notSent: string[];
 
   constructor(

@@ -15,6 +15,7 @@ import { AbortError, PaginationLoopError } from './errors';
 export interface PageSource<P, I> {
   /** Fetches the page after `cursor` (the first page when `undefined`). */
   fetch(cursor: string | undefined, signal: AbortSignal | undefined): Promise<P>;
+  /** The items of a page. */
   items(page: P): readonly I[];
   /** The cursor to send for the next page, or `undefined` when this page was the last. */
   next(page: P): string | undefined;
@@ -22,7 +23,12 @@ export interface PageSource<P, I> {
   full(page: P): boolean;
 }
 
+/**
+ * What `getUpdatedPatients` returns: a promise of the first page that is also an async iterable of
+ * every item, page after page (see the module comment).
+ */
 export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
+  /** Makes it a `Promise` for `instanceof`-free checks and `Promise.all`. */
   readonly [Symbol.toStringTag] = 'Promise';
   private first: Promise<P> | undefined;
 

@@ -23,7 +23,9 @@ export interface SyncOptions {
   checkpoint: CheckpointStore;
   /** Processes one page; make it idempotent (upsert by `practicePatientId`): a page may come twice after a crash. */
   onPage: (page: PatientPage) => Promise<void>;
+  /** Stops between pages (and during any wait) when it fires. */
   signal?: AbortSignal;
+  /** Called after each page, once its cursor was saved. */
   onProgress?: (progress: SyncProgress) => void;
   /** Fetch the next page while `onPage` runs. @default true */
   prefetch?: boolean;

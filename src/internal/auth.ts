@@ -15,19 +15,27 @@ import { isLeft } from '../models/codec';
 
 /** Client id and secret plus the practice user's login. */
 export interface PasswordCredentials {
+  /** The OAuth client id Medfusion issued. */
   clientId: string;
+  /** The OAuth client secret. */
   clientSecret: string;
+  /** The practice user's login. */
   username: string;
+  /** The practice user's password. */
   password: string;
 }
 /** An application token (the id and secret are fetched from `oauthapplication`) plus the login. */
 export interface AppTokenCredentials {
+  /** The application token; never logged. */
   appToken: string;
+  /** The practice user's login. */
   username: string;
+  /** The practice user's password. */
   password: string;
 }
 /** A bearer token the caller obtains and renews itself. */
 export interface AccessTokenCredentials {
+  /** Sent as `Authorization: Bearer …` as is. */
   accessToken: string;
 }
 /** One of the three credential forms. */

@@ -6,9 +6,13 @@
 
 /** Any pino/winston/console-like logger. */
 export interface Logger {
+  /** Details (off unless `logLevel: 'debug'`). */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** One line per successful HTTP attempt, and retry delays. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Failed attempts, and values kept outside known enumerations. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Not used by the SDK today; part of the usual logger shape. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -64,17 +64,29 @@ export interface ClientOptions {
 
 /** The options in force, defaults filled in (`client.options`). */
 export interface ResolvedOptions {
+  /** The integration practice UUID. */
   practiceId: string;
+  /** The host, without a trailing slash. */
   baseUrl: string;
+  /** Version of the patient resource. */
   apiVersion: ApiVersion;
+  /** The credential form in use. */
   credentials: Credentials;
+  /** Encoding of the Basic header. */
   basicAuth: BasicAuthEncoding;
+  /** Time limit of one attempt, in ms. */
   timeoutMs: number;
+  /** Retries after the first attempt. */
   maxRetries: number;
+  /** Backoff between retries. */
   backoff: Backoff;
+  /** The logger, level filter applied. */
   logger: Logger;
+  /** The `Sender` device names. */
   sender: Required<SenderOptions>;
+  /** Largest response body accepted. */
   maxResponseBytes: number;
+  /** How a `Date` becomes a cursor. */
   sinceDateFormat: 'seconds' | 'milliseconds';
 }
 

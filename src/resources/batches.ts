@@ -18,6 +18,7 @@ export interface WaitOptions {
   minDelayMs?: number;
   /** Largest delay between polls, in ms. @default 30000 */
   maxDelayMs?: number;
+  /** Cancels the wait at once, even during a pause between polls. */
   signal?: AbortSignal;
   /** Called with each status seen. */
   onProgress?: (status: BatchStatus) => void;

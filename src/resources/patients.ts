@@ -26,6 +26,7 @@ export interface InviteManyOptions extends RequestOptions {
   batchSize?: number;
   /** POSTs in flight at once, 1..8. @default 2 */
   concurrency?: number;
+  /** Called after each batch. */
   onProgress?: (progress: InviteProgress) => void;
   /**
    * Resubmit one batch deliberately with the `BatchId` of a `SubmissionOutcomeUnknownError`; the
