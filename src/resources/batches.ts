@@ -58,7 +58,7 @@ export class Batches extends APIResource {
    * between `minDelayMs` and `maxDelayMs`, honouring `Retry-After`.
    *
    * @example
-   * const status = await client.batches.waitForCompletion(job, { onProgress: (s) => console.log(s.state) });
+   * const status = await client.batches.waitForCompletion(job, { onProgress: (s) => metrics.gauge(s.state) });
    */
   async waitForCompletion(
     job: string | BatchSubmission,
