@@ -1,13 +1,13 @@
 /** Reading one answer of the GET patient feed (wire spec section 4) into a {@link PatientPage}. */
 import * as t from 'io-ts';
-import { ResponseParseError, ValidationError } from './errors';
+import { ValidationError } from './errors';
+import { decodeResponse } from './read-response';
 import type { RawResponse } from '../internal/transport';
 import type { Logger } from '../internal/log';
 import { isLeft, toIssues } from '../models/codec';
 import type { ApiVersion } from '../models/enums';
 import { PatientCodec, type Patient } from '../models/patient';
 import { decodePatientBatch } from '../xml/documents';
-import { XmlSyntaxError } from '../xml/parse';
 
 /** One answer of the feed. */
 export interface PatientPage {
@@ -35,18 +35,9 @@ export function readPatientPage(
   if (res.status === 204 || res.body.trim() === '')
     return { patients: [], ...base, hasMore: false };
 
-  let decoded;
-  try {
-    decoded = decodePatientBatch(res.body, {
-      strict: false,
-      direction: 'response',
-      expectedVersion: version,
-    });
-  } catch (error) {
-    if (error instanceof XmlSyntaxError)
-      throw new ResponseParseError(res.status, res.contentType, error.reason);
-    throw error;
-  }
+  const decoded = decodeResponse(res, (body) =>
+    decodePatientBatch(body, { strict: false, direction: 'response', expectedVersion: version }),
+  );
   // XML-level problems (a bad date, a bad number) first: the codec would only repeat them as `required`.
   if (decoded.issues.length > 0) throw new ValidationError('patient page', decoded.issues);
   const result = Patients.decode(decoded.patients);

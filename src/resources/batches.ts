@@ -1,5 +1,6 @@
 import { APIResource } from '../core/resource';
-import { ResponseParseError, ValidationError, WaitTimeoutError } from '../core/errors';
+import { ValidationError, WaitTimeoutError } from '../core/errors';
+import { decodeResponse } from '../core/read-response';
 import { retryAfterMs } from '../internal/retry';
 import { sleep } from '../internal/sleep';
 import type { RawResponse, RequestOptions } from '../internal/transport';
@@ -8,7 +9,6 @@ import { decodeOrThrow } from '../models/codec';
 import { TERMINAL_STATES } from '../models/enums';
 import { BatchStatusCodec, type BatchStatus, type BatchSubmission } from '../models/batch';
 import { decodeProcessingStatus, type ProcessingStatusFields } from '../xml/documents';
-import { XmlSyntaxError } from '../xml/parse';
 
 /** Options of `waitForCompletion`. */
 export interface WaitOptions {
@@ -102,14 +102,7 @@ export class Batches extends APIResource {
 
 /** Turns a processingStatus answer into a {@link BatchStatus}; a body that is not one is a typed error. */
 export function readBatchStatus(res: RawResponse): BatchStatus {
-  let decoded;
-  try {
-    decoded = decodeProcessingStatus(res.body);
-  } catch (error) {
-    if (error instanceof XmlSyntaxError)
-      throw new ResponseParseError(res.status, res.contentType, error.reason);
-    throw error;
-  }
+  const decoded = decodeResponse(res, decodeProcessingStatus);
   if (decoded.issues.length > 0) throw new ValidationError('processing status', decoded.issues);
   return summarize(decoded.fields);
 }

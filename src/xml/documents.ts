@@ -86,7 +86,8 @@ export function wrapPatientBatch(
 ): string {
   const headerNodes = compile(PATIENT_BATCH, version, direction);
   const head = encodeNodes(
-    { nodes: headerNodes.nodes.filter((n) => n.tag !== 'Patient'), order: headerNodes.order },
+    // The model has no `patients` here, so the table's Patient block writes nothing.
+    headerNodes,
     { ...header, batchSize: patientElements.length },
     { direction, context: {} },
   );

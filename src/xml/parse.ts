@@ -101,14 +101,23 @@ export function parseXml(body: string, opts: { dropEmptyElements?: boolean } = {
 }
 
 /** Whether an element other than the root carries a namespace prefix. Two searches, no scan. */
+/** A tag with any prefix but `prefix`; built once per prefix (this runs on every page). */
+const otherPrefixes = new Map<string, RegExp>();
+function otherPrefix(prefix: string): RegExp {
+  let re = otherPrefixes.get(prefix);
+  if (!re) {
+    re = new RegExp(`<\\/?(?!${prefix.replace(/[.-]/g, '\\$&')}:)[A-Za-z_][\\w.-]*:`);
+    if (otherPrefixes.size < 16) otherPrefixes.set(prefix, re);
+  }
+  return re;
+}
+
 function hasQualifiedChildren(
   body: string,
   rootPrefix: string | undefined,
   afterRoot: number,
 ): boolean {
-  const other = rootPrefix
-    ? new RegExp(`<\\/?(?!${rootPrefix.replace(/[.-]/g, '\\$&')}:)[A-Za-z_][\\w.-]*:`)
-    : /<\/?[A-Za-z_][\w.-]*:/;
+  const other = rootPrefix ? otherPrefix(rootPrefix) : /<\/?[A-Za-z_][\w.-]*:/;
   if (other.test(body)) return true;
   if (!rootPrefix) return false;
   const next = body.indexOf(`<${rootPrefix}:`, afterRoot);
