@@ -28,7 +28,10 @@ module.exports = {
     '^medfusion-patient-sdk$': '<rootDir>/src/index.ts',
     '^medfusion-patient-sdk/sandbox$': '<rootDir>/src/sandbox/index.ts',
     '^medfusion-patient-sdk/testing$': '<rootDir>/src/testing/index.ts',
+    '^medfusion-patient-sdk/postgres$': '<rootDir>/src/postgres/index.ts',
   },
   setupFilesAfterEnv: ['<rootDir>/test/setup/phi-audit.ts'],
+  globalSetup: '<rootDir>/test/setup/postgres.global.cjs',
+  globalTeardown: '<rootDir>/test/setup/postgres.teardown.cjs',
   testTimeout: 30000,
 };

@@ -6,6 +6,7 @@ export default defineConfig({
     'sandbox/index': 'src/sandbox/index.ts',
     'sandbox/cli': 'src/sandbox/cli.ts',
     'testing/index': 'src/testing/index.ts',
+    'postgres/index': 'src/postgres/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

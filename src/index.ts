@@ -17,8 +17,25 @@ export {
   FileCheckpointStore,
   MemoryCheckpointStore,
   type CheckpointStore,
+  type TransactionalCheckpointStore,
+  type CheckpointContext,
+  type CheckpointRun,
 } from './core/checkpoint';
-export type { SyncOptions, SyncResult, SyncProgress } from './core/sync';
+export {
+  FileInvitationLedger,
+  type InvitationLedger,
+  type LedgerBatch,
+  type LedgerState,
+  type LedgerSubmission,
+} from './core/ledger';
+export type {
+  SyncOptions,
+  SyncOptionsBase,
+  AtLeastOnceSyncOptions,
+  ExactlyOnceSyncOptions,
+  SyncResult,
+  SyncProgress,
+} from './core/sync';
 export type { InviteProgress } from './core/chunks';
 export type { InviteOptions, InviteManyOptions, UpdatedPatientsParams } from './resources/patients';
 export type { WaitOptions } from './resources/batches';
@@ -46,6 +63,9 @@ export {
   WaitTimeoutError,
   PaginationLoopError,
   PartialSubmissionError,
+  LeaseLostError,
+  LeaseHeldError,
+  StateStoreError,
   type ValidationIssue,
   type APIErrorInit,
   type ResponseHeaders,

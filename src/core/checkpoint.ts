@@ -12,6 +12,48 @@ export interface CheckpointStore {
   load(): Promise<string | undefined>;
   /** Saves `cursor`; must be durable when the promise resolves. */
   save(cursor: string): Promise<void>;
+  /**
+   * Optional: takes this practice's checkpoint for one run (a lease). When a store has it, `sync()`
+   * calls it before the first request, moves the cursor through the run, and ends the run at the
+   * end. `PostgresCheckpointStore` implements it; see docs/durable-state.md.
+   */
+  begin?(context: CheckpointContext): Promise<CheckpointRun<unknown>>;
+}
+
+/** A store whose runs can commit a page's own writes with the cursor: what exactly-once needs. */
+export interface TransactionalCheckpointStore<Tx> extends CheckpointStore {
+  begin(context: CheckpointContext): Promise<CheckpointRun<Tx>>;
+}
+
+/** What `sync()` tells a store when it begins a run. */
+export interface CheckpointContext {
+  /** The client's practice id: a store keyed to another practice refuses the run. */
+  practiceId: string;
+  /** The client's API version (`v1`, `v2`, `v3`). */
+  apiVersion: string;
+  /** The caller's signal: it stops a wait for the lease. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One run of a sync over a leased checkpoint. The lease is renewed while the run lasts; once it is
+ * lost, `signal` fires, `ensureHeld` and `commit` reject with `LeaseLostError` and the cursor never
+ * moves again for this run.
+ */
+export interface CheckpointRun<Tx> {
+  /** The cursor saved when the run began (`undefined`: the start of the feed). */
+  readonly cursor: string | undefined;
+  /** Fires when the lease is lost: requests in flight are cancelled. */
+  readonly signal: AbortSignal;
+  /** Called before every request: resolves while the lease is certainly held, else rejects. */
+  ensureHeld(): Promise<void>;
+  /**
+   * Moves the cursor, fenced by the run's token. With `apply`, runs it first inside the same
+   * transaction, so the page's writes and the cursor commit together or not at all.
+   */
+  commit(cursor: string | undefined, apply?: (transaction: Tx) => Promise<void>): Promise<void>;
+  /** Releases the lease (stops renewing it). Safe to call twice, and after a loss. */
+  end(): Promise<void>;
 }
 
 /** Keeps the cursor in memory: for tests and one-shot scripts. */

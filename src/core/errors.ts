@@ -341,6 +341,78 @@ export class PartialSubmissionError extends MedfusionError {
   }
 }
 
+/**
+ * A checkpoint save (or a page commit) by a worker whose lease on the practice was taken over by
+ * another worker: it stalled past the lease's expiry. Refused by the fencing token, so the cursor did
+ * not move and, in exactly-once mode, the page's writes were rolled back. Stop this run; the worker
+ * holding the lease now carries on.
+ */
+export class LeaseLostError extends MedfusionError {
+  static override readonly brand: string = 'LeaseLostError';
+  constructor(
+    /** The checkpoint's key: practice id, environment and API version (no patient value). */
+    readonly checkpoint: string,
+    /** The fencing token this worker held. */
+    readonly fence: string,
+    /** What was refused: `commit`, `renew`, `request` (a GET not sent), `save`. */
+    readonly operation: string,
+  ) {
+    super(
+      `Lease on checkpoint ${checkpoint} was lost (fencing token ${fence} superseded); ` +
+        `${operation} refused, the cursor did not move`,
+    );
+  }
+}
+
+/** Another worker holds the lease of this practice's checkpoint: this `sync()` did not start. */
+export class LeaseHeldError extends MedfusionError {
+  static override readonly brand: string = 'LeaseHeldError';
+  constructor(
+    /** The checkpoint's key: practice id, environment and API version. */
+    readonly checkpoint: string,
+    /** The holder's name (the `holder` option of that worker's store: a host and pid by default). */
+    readonly holder: string | undefined,
+    /** When that lease expires unless renewed. */
+    readonly expiresAt: Date | undefined,
+    /** How long this call waited for it, in ms (0: fail fast). */
+    readonly waitedMs: number,
+  ) {
+    super(
+      `Checkpoint ${checkpoint} is leased by ${holder ?? 'another worker'}` +
+        (expiresAt ? ` until ${expiresAt.toISOString()}` : '') +
+        (waitedMs > 0 ? `; waited ${waitedMs} ms` : '') +
+        ': another sync of this practice is running',
+    );
+  }
+}
+
+/**
+ * A durable store (checkpoint or invitation ledger) failed: the database refused or could not be
+ * reached, or a file could not be written. Carries the failure's class and code (a SQLSTATE such as
+ * `40001`, or `ENOENT`), never its text: database messages can quote row values.
+ */
+export class StateStoreError extends MedfusionError {
+  static override readonly brand: string = 'StateStoreError';
+  constructor(
+    /** What the store was doing, such as `checkpoint.acquire` or `ledger.claim`. */
+    readonly operation: string,
+    /** The failure underneath: class and code only. */
+    override readonly cause: SafeCause,
+  ) {
+    super(`State store failed during ${operation}${cause.code ? ` (${cause.code})` : ''}`);
+  }
+}
+
+/** The class and code of any thrown value, for a {@link SafeCause}: never its message. */
+export function safeCause(error: unknown): SafeCause {
+  if (typeof error !== 'object' || error === null) return { name: typeof error };
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return {
+    name: typeof name === 'string' ? name : 'Error',
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}
+
 /** A property code can read but that `JSON.stringify`, `util.inspect` and spreads do not show. */
 function hide(target: object, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: false });

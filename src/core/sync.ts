@@ -1,8 +1,12 @@
 /**
- * Incremental sync with a checkpoint: the cursor is saved only after `onPage` resolved for the page
- * it follows, so a crash re-delivers at most one page (at-least-once) and never skips one.
+ * Incremental sync with a checkpoint. At-least-once (the default): the cursor is saved only after
+ * `onPage` resolved for the page it follows, so a crash re-delivers at most one page and never skips
+ * one. Exactly-once: `onPage` writes through the store's transaction, which also moves the cursor, so
+ * a crash at any instant leaves each page applied once. A store with leases (`begin`) lets one worker
+ * at a time sync a practice; see docs/durable-state.md.
  */
-import type { CheckpointStore } from './checkpoint';
+import type { CheckpointRun, CheckpointStore, TransactionalCheckpointStore } from './checkpoint';
+import { LeaseLostError, ValidationError } from './errors';
 import type { PagePromise } from './page-promise';
 import type { PatientPage } from './patient-page';
 import type { Patient } from '../models/patient';
@@ -17,12 +21,8 @@ export interface SyncProgress {
   cursor?: string;
 }
 
-/** Options of `client.patients.sync`. */
-export interface SyncOptions {
-  /** Where the cursor lives between runs. */
-  checkpoint: CheckpointStore;
-  /** Processes one page; make it idempotent (upsert by `practicePatientId`): a page may come twice after a crash. */
-  onPage: (page: PatientPage) => Promise<void>;
+/** What every sync takes, whatever its delivery guarantee. */
+export interface SyncOptionsBase {
   /** Stops between pages (and during any wait) when it fires. */
   signal?: AbortSignal;
   /** Called after each page, once its cursor was saved. */
@@ -32,6 +32,34 @@ export interface SyncOptions {
   /** Patients per page, 1..100. @default 100 */
   max?: number;
 }
+
+/** At-least-once (the default): `onPage` writes anywhere; after a crash a page may come twice. */
+export interface AtLeastOnceSyncOptions extends SyncOptionsBase {
+  /** @default 'at-least-once' */
+  delivery?: 'at-least-once';
+  /** Where the cursor lives between runs. */
+  checkpoint: CheckpointStore;
+  /** Processes one page; make it idempotent (upsert by `practicePatientId`): a page may come twice after a crash. */
+  onPage: (page: PatientPage) => Promise<void>;
+}
+
+/**
+ * Exactly-once: `onPage` gets the store's open transaction and writes the page through it; the
+ * cursor moves in the same transaction. Needs a transactional store (`PostgresCheckpointStore`).
+ */
+export interface ExactlyOnceSyncOptions<Tx> extends SyncOptionsBase {
+  delivery: 'exactly-once';
+  /** A store that commits the page's writes with the cursor. */
+  checkpoint: TransactionalCheckpointStore<Tx>;
+  /**
+   * Writes one page through `transaction` (for `PostgresCheckpointStore`, a `pg` client inside
+   * `BEGIN`). Do not commit or roll back yourself; throw to roll the page back.
+   */
+  onPage: (page: PatientPage, transaction: Tx) => Promise<void>;
+}
+
+/** Options of `client.patients.sync`: at-least-once (default) or exactly-once. */
+export type SyncOptions<Tx = unknown> = AtLeastOnceSyncOptions | ExactlyOnceSyncOptions<Tx>;
 
 /** What a sync did. */
 export interface SyncResult {
@@ -43,22 +71,104 @@ export interface SyncResult {
   cursor?: string;
 }
 
-export async function runSync(
-  pagesFrom: (since: string | undefined) => PagePromise<PatientPage, Patient>,
-  opts: SyncOptions,
+/** The feed from a cursor; `beforeFetch` runs before every GET (the lease check). */
+export type Feed = (
+  since: string | undefined,
+  control: { signal: AbortSignal; beforeFetch: () => Promise<void> },
+) => PagePromise<PatientPage, Patient>;
+
+export async function runSync<Tx>(
+  feed: Feed,
+  opts: SyncOptions<Tx>,
+  context: { practiceId: string; apiVersion: string },
 ): Promise<SyncResult> {
-  let cursor = await opts.checkpoint.load();
+  const exactlyOnce = checkDelivery(opts);
+  const store = opts.checkpoint;
+  const run: CheckpointRun<Tx> = store.begin
+    ? ((await store.begin({
+        ...context,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      })) as CheckpointRun<Tx>)
+    : await unleasedRun<Tx>(store);
+  const stop = linked(opts.signal, run.signal);
+  let cursor = run.cursor;
   let pages = 0;
   let patients = 0;
-  for await (const page of pagesFrom(cursor).pages()) {
-    if (page.patients.length > 0) await opts.onPage(page);
-    pages++;
-    patients += page.patients.length;
-    if (page.cursor !== undefined && page.cursor !== cursor) {
-      await opts.checkpoint.save(page.cursor);
-      cursor = page.cursor;
+  try {
+    for await (const page of feed(cursor, {
+      signal: stop.signal,
+      beforeFetch: () => run.ensureHeld(),
+    }).pages()) {
+      const moved = page.cursor !== undefined && page.cursor !== cursor ? page.cursor : undefined;
+      const hasPatients = page.patients.length > 0;
+      if (exactlyOnce) {
+        const onPage = (opts as ExactlyOnceSyncOptions<Tx>).onPage;
+        if (hasPatients || moved !== undefined)
+          await run.commit(moved ?? cursor, hasPatients ? (tx) => onPage(page, tx) : undefined);
+      } else {
+        if (hasPatients) await (opts as AtLeastOnceSyncOptions).onPage(page);
+        if (moved !== undefined) await run.commit(moved);
+      }
+      if (moved !== undefined) cursor = moved;
+      pages++;
+      patients += page.patients.length;
+      opts.onProgress?.({ pages, patients, ...(cursor !== undefined ? { cursor } : {}) });
     }
-    opts.onProgress?.({ pages, patients, ...(cursor !== undefined ? { cursor } : {}) });
+  } catch (error) {
+    // A request cancelled because the lease was lost reports the loss, not an abort.
+    const reason: unknown = run.signal.reason;
+    if (run.signal.aborted && reason instanceof LeaseLostError) throw reason;
+    throw error;
+  } finally {
+    stop.dispose();
+    await run.end();
   }
   return { pages, patients, ...(cursor !== undefined ? { cursor } : {}) };
+}
+
+function checkDelivery<Tx>(opts: SyncOptions<Tx>): boolean {
+  const delivery: unknown = opts.delivery;
+  if (delivery !== undefined && delivery !== 'at-least-once' && delivery !== 'exactly-once') {
+    throw new ValidationError('sync options', [
+      { path: 'options.delivery', rule: "oneOf('at-least-once', 'exactly-once')" },
+    ]);
+  }
+  if (delivery === 'exactly-once' && typeof opts.checkpoint.begin !== 'function') {
+    throw new ValidationError('sync options', [
+      { path: 'options.checkpoint', rule: 'transactional store (begin) for exactly-once' },
+    ]);
+  }
+  return delivery === 'exactly-once';
+}
+
+/** A plain store as a run: no lease, no transaction; the cursor saved with `save`. */
+async function unleasedRun<Tx>(store: CheckpointStore): Promise<CheckpointRun<Tx>> {
+  const cursor = await store.load();
+  return {
+    cursor,
+    signal: new AbortController().signal,
+    ensureHeld: async () => undefined,
+    commit: async (next) => {
+      if (next !== undefined) await store.save(next);
+    },
+    end: async () => undefined,
+  };
+}
+
+/** A signal that fires when either fires; `dispose` removes the listeners. */
+function linked(
+  a: AbortSignal | undefined,
+  b: AbortSignal,
+): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const sources = [a, b].filter((s): s is AbortSignal => s !== undefined);
+  const onAbort = (): void => controller.abort();
+  for (const s of sources) {
+    if (s.aborted) controller.abort();
+    else s.addEventListener('abort', onAbort, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => sources.forEach((s) => s.removeEventListener('abort', onAbort)),
+  };
 }

@@ -2,7 +2,8 @@ import { APIResource } from '../core/resource';
 import { PagePromise } from '../core/page-promise';
 import { readPatientPage, type PatientPage } from '../core/patient-page';
 import { runSync, type SyncOptions, type SyncResult } from '../core/sync';
-import { sendChunks, type InviteProgress } from '../core/chunks';
+import { sendBulk, type InviteProgress } from '../core/chunks';
+import type { InvitationLedger } from '../core/ledger';
 import { newBatchId, senderDevice, submit } from '../core/submit';
 import { ValidationError } from '../core/errors';
 import type { RequestOptions } from '../internal/transport';
@@ -33,7 +34,25 @@ export interface InviteManyOptions extends RequestOptions {
    * invites must then fit in one batch.
    */
   batchId?: string;
+  /**
+   * A durable record of the batches sent (`FileInvitationLedger`, `PostgresInvitationLedger`): a
+   * rerun after a crash skips accepted batches and reports those whose outcome is unknown.
+   */
+  ledger?: InvitationLedger;
+  /**
+   * Resend the batches the ledger holds as sent with an unknown outcome, with their original
+   * `BatchId`. Only once you checked they were not processed: Medfusion is not documented to
+   * ignore a repeated `BatchId` (docs/durable-state.md). @default false
+   */
+  resendUnknown?: boolean;
 }
+
+const isLedger = (v: unknown): v is InvitationLedger =>
+  typeof v === 'object' &&
+  v !== null &&
+  ['find', 'claim', 'accept', 'reject'].every(
+    (m) => typeof (v as Record<string, unknown>)[m] === 'function',
+  );
 
 /** Parameters of `getUpdatedPatients`. */
 export interface UpdatedPatientsParams {
@@ -72,27 +91,61 @@ export class Patients extends APIResource {
    * Invites many patients in batches of `batchSize`. Every invite is validated before anything is
    * sent. If a batch fails, no new batch is started and a `PartialSubmissionError` tells which
    * were accepted, which failed and which were never sent.
+   *
+   * With a `ledger`, each batch is recorded before its POST and marked accepted after the 202, so
+   * the same call can be rerun after a crash: accepted batches are skipped (their jobs returned),
+   * batches never attempted are sent, and batches whose outcome is unknown are reported in the
+   * `PartialSubmissionError` as `SubmissionOutcomeUnknownError`s with their `BatchId`, not resent,
+   * unless `resendUnknown` is set. Rerun with the same invites, order and `batchSize`.
+   *
+   * @example
+   * const ledger = new FileInvitationLedger('./invitations.ledger');
+   * const jobs = await client.patients.invitePatients(invites, { ledger });
    */
   async invitePatients(
     invites: PatientInvite[],
     options: InviteManyOptions = {},
   ): Promise<BatchSubmission[]> {
     const valid = validateInvites(invites, this.core.options.apiVersion);
-    const { batchSize: size, concurrency, onProgress, batchId, ...request } = options;
+    const {
+      batchSize: size,
+      concurrency,
+      onProgress,
+      batchId,
+      ledger,
+      resendUnknown,
+      ...request
+    } = options;
     const batchSize = range('options.batchSize', size, 1, 100, 100);
     if (batchId !== undefined && valid.length > batchSize) {
       throw new ValidationError('options', [{ path: 'options.batchId', rule: 'oneBatchOnly' }]);
     }
-    return sendChunks(
-      valid,
+    if (ledger !== undefined && !isLedger(ledger)) {
+      throw new ValidationError('options', [{ path: 'options.ledger', rule: 'InvitationLedger' }]);
+    }
+    const o = this.core.options;
+    return sendBulk(
       {
+        items: valid,
         batchSize,
         concurrency: range('options.concurrency', concurrency, 1, 8, 2),
         ...(onProgress ? { onProgress } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
+        newBatchId: () => (o.apiVersion === 'v3' ? undefined : newBatchId()),
+        ...(batchId !== undefined ? { batchId } : {}),
+        ...(ledger
+          ? {
+              ledger: {
+                ledger,
+                practiceId: o.practiceId,
+                apiVersion: o.apiVersion,
+                resendUnknown: resendUnknown === true,
+              },
+            }
+          : {}),
       },
-      (chunk) =>
-        this.postBatch(chunk, { ...request, ...(batchId !== undefined ? { batchId } : {}) }),
+      (chunk, id) =>
+        this.postBatch(chunk, { ...request, ...(id !== undefined ? { batchId: id } : {}) }),
     );
   }
 
@@ -106,6 +159,51 @@ export class Patients extends APIResource {
   getUpdatedPatients(
     params: UpdatedPatientsParams = {},
     options: RequestOptions = {},
+  ): PagePromise<PatientPage, Patient> {
+    return this.feed(params, options);
+  }
+
+  /**
+   * Drains the feed from the saved checkpoint, handing each page to `onPage`.
+   *
+   * - At-least-once (default): the cursor is saved only after `onPage` resolved; make `onPage` an
+   *   upsert, a page may come twice after a crash.
+   * - `delivery: 'exactly-once'` with a transactional store (`PostgresCheckpointStore`): `onPage`
+   *   writes through the transaction that also moves the cursor.
+   *
+   * A store with leases lets one worker at a time sync the practice: a second `sync()` fails fast
+   * with `LeaseHeldError`, and a worker whose lease was taken over gets `LeaseLostError`.
+   *
+   * @example
+   * await client.patients.sync({
+   *   checkpoint: new FileCheckpointStore('./medfusion.cursor'),
+   *   onPage: async (page) => upsertAll(page.patients),
+   * });
+   */
+  async sync<Tx>(options: SyncOptions<Tx>): Promise<SyncResult> {
+    const { prefetch, max } = options;
+    const o = this.core.options;
+    return runSync(
+      (since, control) =>
+        this.feed(
+          {
+            ...(since !== undefined ? { since } : {}),
+            ...(max !== undefined ? { max } : {}),
+            prefetch: prefetch ?? true,
+          },
+          { signal: control.signal },
+          control.beforeFetch,
+        ),
+      options,
+      { practiceId: o.practiceId, apiVersion: o.apiVersion },
+    );
+  }
+
+  /** The feed as a `PagePromise`; `beforeFetch` runs before each GET (sync's lease check). */
+  private feed(
+    params: UpdatedPatientsParams,
+    options: RequestOptions,
+    beforeFetch?: () => Promise<void>,
   ): PagePromise<PatientPage, Patient> {
     let max: number;
     let since: string | undefined;
@@ -129,6 +227,7 @@ export class Patients extends APIResource {
       cursor: string | undefined,
       signal: AbortSignal | undefined,
     ): Promise<PatientPage> => {
+      await beforeFetch?.();
       const res = await this.core.transport.request({
         method: 'GET',
         path: `${this.practicePath()}/patient`,
@@ -149,26 +248,6 @@ export class Patients extends APIResource {
       },
       since,
       { ...(options.signal ? { signal: options.signal } : {}), prefetch: params.prefetch ?? true },
-    );
-  }
-
-  /**
-   * Drains the feed from the saved checkpoint, handing each page to `onPage` and saving the cursor
-   * only after `onPage` resolved. At-least-once: make `onPage` an upsert.
-   */
-  async sync(options: SyncOptions): Promise<SyncResult> {
-    const { signal, prefetch, max } = options;
-    return runSync(
-      (since) =>
-        this.getUpdatedPatients(
-          {
-            ...(since !== undefined ? { since } : {}),
-            ...(max !== undefined ? { max } : {}),
-            prefetch: prefetch ?? true,
-          },
-          signal ? { signal } : {},
-        ),
-      options,
     );
   }
 

@@ -83,6 +83,13 @@ export interface EmulatorStats {
   tokensIssued: number;
   /** Requests answered with an injected fault. */
   faultsInjected: number;
+  /**
+   * Patients that arrived again in a processed batch (a new `BatchId`) after an earlier one: what a
+   * client that resends an accepted batch causes. Medfusion may e-mail such a patient again.
+   */
+  repeatPatientPosts: number;
+  /** GETs of the patient feed that arrived while another was still being answered: two syncs of one practice at once. */
+  overlappingFeedReads: number;
 }
 
 interface PatientRecord {
@@ -156,6 +163,8 @@ export class Emulator {
     invitationsSent: 0,
     tokensIssued: 0,
     faultsInjected: 0,
+    repeatPatientPosts: 0,
+    overlappingFeedReads: 0,
   };
   /** Base URL used in `Location` headers; set by the adapter. */
   baseUrl = 'http://127.0.0.1';
@@ -170,6 +179,10 @@ export class Emulator {
   private readonly jobs = new Map<string, Job>();
   private readonly pending: Job[] = [];
   private readonly batchIds = new Map<string, string>();
+  /** Practice patient id → processed batches it arrived in. */
+  private readonly posts = new Map<string, number>();
+  /** When each feed GET being answered ends (its latency included). */
+  private feedReadsUntil: number[] = [];
   private seq = 0;
   private lastTs = 0;
   private nextMedfusionId = 100_000;
@@ -254,6 +267,11 @@ export class Emulator {
     return this.records.get(practicePatientId)?.invitations ?? 0;
   }
 
+  /** How many processed batches (repeated `BatchId`s excluded) carried this patient. */
+  postsOf(practicePatientId: string): number {
+    return this.posts.get(practicePatientId) ?? 0;
+  }
+
   /** Number of patients known (any status). */
   get patientCount(): number {
     return this.records.size;
@@ -289,6 +307,8 @@ export class Emulator {
       };
     }
 
+    if (req.method === 'GET' && parts[3] === 'patient' && parts.length === 4)
+      this.noteFeedRead(fault.latencyMs);
     const res = this.route(req, url, parts);
     return fault.kind === 'reset-after'
       ? { ...res, reset: true, ...latency }
@@ -324,6 +344,14 @@ export class Emulator {
       return this.processingStatus(sub);
     }
     return notFound();
+  }
+
+  /** Records a feed GET answered over the next `latencyMs`; counts it if another is still open. */
+  private noteFeedRead(latencyMs: number): void {
+    const now = Date.now();
+    this.feedReadsUntil = this.feedReadsUntil.filter((end) => end > now);
+    if (this.feedReadsUntil.length > 0) this.stats.overlappingFeedReads++;
+    this.feedReadsUntil.push(now + latencyMs);
   }
 
   // -- OAuth (wire spec section 2)
@@ -407,6 +435,11 @@ export class Emulator {
       return this.accepted(repeat);
     }
     const invites = decoded.patients as unknown as PatientInvite[];
+    for (const { practicePatientId: id } of invites) {
+      const before = this.posts.get(id) ?? 0;
+      if (before > 0) this.stats.repeatPatientPosts++;
+      this.posts.set(id, before + 1);
+    }
     const job = this.newJob(
       invites.map((p) => p.practicePatientId),
       (m, i) => this.processInvite(invites[i] as PatientInvite, m),

@@ -1,0 +1,407 @@
+/**
+ * A checkpoint per practice in PostgreSQL, with a lease and a fencing token, so that one worker at a
+ * time syncs a practice and a worker that stalled past its lease can never move the cursor.
+ *
+ * - `begin()` takes the lease: an `INSERT … ON CONFLICT DO UPDATE … WHERE` the lease is free or
+ *   expired, which increments the fencing token (`fence`) and returns the cursor in one statement.
+ * - While the run lasts, the lease is renewed every `renewEveryMs`; every cursor move is an
+ *   `UPDATE … WHERE fence = <ours>`: after a takeover it matches no row and is refused with
+ *   `LeaseLostError`, whatever the clocks say. Expiry is judged on the database's clock only.
+ * - Before each request the run checks it is still inside its lease by the local monotonic clock
+ *   (with a margin); a process resumed after a stall re-checks with the database before any GET.
+ * - Exactly-once: the page's writes (`apply`) and the fenced cursor move share one transaction.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type {
+  CheckpointContext,
+  CheckpointRun,
+  TransactionalCheckpointStore,
+} from '../core/checkpoint';
+import { AbortError, LeaseHeldError, LeaseLostError, ValidationError } from '../core/errors';
+import { migrate } from './schema';
+import { connect, DEFAULT_SCHEMA, run, schemaIdent, type SqlPool, type SqlPoolClient } from './sql';
+
+/** Options of {@link PostgresCheckpointStore}. */
+export interface PostgresCheckpointStoreOptions<C extends SqlPoolClient> {
+  /** Your `pg.Pool` (node-postgres 8.x). The store never ends it. */
+  pool: SqlPool<C>;
+  /** The practice whose cursor this is; `sync()` refuses a client of another practice. */
+  practiceId: string;
+  /** A label of the Medfusion environment (`production`, `demo`, `sandbox`…), part of the key. @default 'production' */
+  environment?: string;
+  /** The client's API version, part of the key (cursors are per feed). @default 'v2' */
+  apiVersion?: string;
+  /** Schema of the SDK's tables (see `migrate`). @default 'medfusion' */
+  schema?: string;
+  /** How long a lease lasts unless renewed, in ms. A crashed worker's lease frees after this. @default 30000 */
+  leaseMs?: number;
+  /** How often a running sync renews its lease, in ms. @default leaseMs / 3 */
+  renewEveryMs?: number;
+  /** How long `sync()` waits for a lease held by another worker; 0 fails fast with `LeaseHeldError`. @default 0 */
+  waitForLeaseMs?: number;
+  /** This worker's name in the `holder` column and in `LeaseHeldError`. @default `<hostname>:<pid>:<random>` */
+  holder?: string;
+}
+
+/** A checkpoint row as the database holds it (for operators and tests). */
+export interface CheckpointRow {
+  /** The saved cursor. */
+  cursor: string | undefined;
+  /** The fencing token of the latest lease (0: never leased). */
+  fence: string;
+  /** Who holds the lease, when someone does. */
+  holder: string | undefined;
+  /** When that lease expires unless renewed. */
+  leaseExpiresAt: Date | undefined;
+  /** When the row last changed. */
+  updatedAt: Date;
+}
+
+const positive = (path: string, v: unknown, fallback: number): number => {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  throw new ValidationError('checkpoint options', [{ path, rule: 'integer >= 0' }]);
+};
+
+/**
+ * `CheckpointStore` in PostgreSQL with a lease per practice and fencing. Run {@link migrate} (or
+ * `store.migrate()`) once first.
+ *
+ * @example
+ * const store = new PostgresCheckpointStore({ pool, practiceId });
+ * await client.patients.sync({
+ *   delivery: 'exactly-once',
+ *   checkpoint: store,
+ *   onPage: async (page, tx) => { for (const p of page.patients) await tx.query('INSERT …', [...]); },
+ * });
+ */
+export class PostgresCheckpointStore<
+  C extends SqlPoolClient = SqlPoolClient,
+> implements TransactionalCheckpointStore<C> {
+  /** The practice, environment and API version this row belongs to, as shown in errors. */
+  readonly key: string;
+  /** This worker's name in the lease. */
+  readonly holder: string;
+  private readonly pool: SqlPool<C>;
+  private readonly table: string;
+  private readonly schema: string;
+  private readonly ids: [string, string, string];
+  private readonly leaseMs: number;
+  private readonly renewEveryMs: number;
+  private readonly waitForLeaseMs: number;
+
+  /** @throws {ValidationError} when an option is wrong. */
+  constructor(options: PostgresCheckpointStoreOptions<C>) {
+    const practiceId = options.practiceId;
+    if (typeof practiceId !== 'string' || practiceId.trim() === '') {
+      throw new ValidationError('checkpoint options', [{ path: 'practiceId', rule: 'nonEmpty' }]);
+    }
+    this.pool = options.pool;
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    this.table = `${schemaIdent(this.schema)}.checkpoints`;
+    const environment = options.environment ?? 'production';
+    const apiVersion = options.apiVersion ?? 'v2';
+    this.ids = [practiceId, environment, apiVersion];
+    this.key = `${practiceId}/${environment}/${apiVersion}`;
+    this.leaseMs = positive('leaseMs', options.leaseMs, 30_000) || 30_000;
+    this.renewEveryMs = positive(
+      'renewEveryMs',
+      options.renewEveryMs,
+      Math.floor(this.leaseMs / 3),
+    );
+    if (this.renewEveryMs <= 0 || this.renewEveryMs >= this.leaseMs) {
+      throw new ValidationError('checkpoint options', [
+        { path: 'renewEveryMs', rule: '0 < renewEveryMs < leaseMs' },
+      ]);
+    }
+    this.waitForLeaseMs = positive('waitForLeaseMs', options.waitForLeaseMs, 0);
+    this.holder =
+      options.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Creates the SDK's tables in this store's schema (idempotent). */
+  migrate(): Promise<void> {
+    return migrate(this.pool, { schema: this.schema });
+  }
+
+  /** The saved cursor, or `undefined`. */
+  async load(): Promise<string | undefined> {
+    return (await this.read())?.cursor;
+  }
+
+  /**
+   * Saves a cursor outside a `sync()` run (to reset or seed a practice). Refused with
+   * `LeaseHeldError` while another worker holds the lease.
+   */
+  async save(cursor: string): Promise<void> {
+    const res = await run(
+      this.pool,
+      'checkpoint.save',
+      `INSERT INTO ${this.table} (practice_id, environment, api_version, cursor)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (practice_id, environment, api_version) DO UPDATE
+         SET cursor = EXCLUDED.cursor, updated_at = now()
+         WHERE checkpoints.holder IS NULL OR checkpoints.lease_expires_at <= clock_timestamp()
+       RETURNING 1`,
+      [...this.ids, cursor],
+    );
+    if (res.rowCount === 0) {
+      const row = await this.read();
+      throw new LeaseHeldError(this.key, row?.holder, row?.leaseExpiresAt, 0);
+    }
+  }
+
+  /** The row as the database holds it, or `undefined` before the first run. */
+  async read(): Promise<CheckpointRow | undefined> {
+    const res = await run(
+      this.pool,
+      'checkpoint.read',
+      `SELECT cursor, fence::text AS fence, holder, lease_expires_at, updated_at FROM ${this.table}
+       WHERE practice_id = $1 AND environment = $2 AND api_version = $3`,
+      this.ids,
+    );
+    const row = res.rows[0] as
+      | {
+          cursor: string | null;
+          fence: string;
+          holder: string | null;
+          lease_expires_at: Date | null;
+          updated_at: Date;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      cursor: row.cursor ?? undefined,
+      fence: row.fence,
+      holder: row.holder ?? undefined,
+      leaseExpiresAt: row.lease_expires_at ?? undefined,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  /**
+   * Takes the lease for one run (called by `sync()`).
+   * @throws {LeaseHeldError} when another worker holds it (after `waitForLeaseMs`).
+   * @throws {ValidationError} when the client's practice or API version is not this store's.
+   */
+  async begin(context: CheckpointContext): Promise<CheckpointRun<C>> {
+    const [practiceId, , apiVersion] = this.ids;
+    const issues = [
+      ...(context.practiceId !== practiceId
+        ? [{ path: 'checkpoint.practiceId', rule: 'equals client practiceId' }]
+        : []),
+      ...(context.apiVersion !== apiVersion
+        ? [{ path: 'checkpoint.apiVersion', rule: 'equals client apiVersion' }]
+        : []),
+    ];
+    if (issues.length > 0) throw new ValidationError('checkpoint', issues);
+
+    let waited = 0;
+    for (;;) {
+      if (context.signal?.aborted) throw new AbortError({ name: 'AbortError' });
+      const sentAt = performance.now();
+      const res = await run(
+        this.pool,
+        'checkpoint.acquire',
+        `INSERT INTO ${this.table} (practice_id, environment, api_version, fence, holder, lease_expires_at)
+         VALUES ($1, $2, $3, 1, $4, clock_timestamp() + $5 * interval '1 millisecond')
+         ON CONFLICT (practice_id, environment, api_version) DO UPDATE
+           SET fence = checkpoints.fence + 1, holder = EXCLUDED.holder,
+               lease_expires_at = EXCLUDED.lease_expires_at, updated_at = now()
+           WHERE checkpoints.holder IS NULL OR checkpoints.lease_expires_at <= clock_timestamp()
+         RETURNING fence::text AS fence, cursor`,
+        [...this.ids, this.holder, this.leaseMs],
+      );
+      const row = res.rows[0] as { fence: string; cursor: string | null } | undefined;
+      if (row)
+        return new PostgresRun(this.runContext(), row.fence, row.cursor ?? undefined, sentAt);
+
+      if (waited >= this.waitForLeaseMs) {
+        const held = await this.read();
+        throw new LeaseHeldError(this.key, held?.holder, held?.leaseExpiresAt, Math.round(waited));
+      }
+      const pausedAt = performance.now();
+      await pause(Math.min(200, this.waitForLeaseMs - waited), context.signal);
+      waited += performance.now() - pausedAt;
+    }
+  }
+
+  private runContext(): RunContext<C> {
+    return {
+      pool: this.pool,
+      table: this.table,
+      ids: this.ids,
+      key: this.key,
+      leaseMs: this.leaseMs,
+      renewEveryMs: this.renewEveryMs,
+    };
+  }
+}
+
+interface RunContext<C extends SqlPoolClient> {
+  pool: SqlPool<C>;
+  table: string;
+  ids: [string, string, string];
+  key: string;
+  leaseMs: number;
+  renewEveryMs: number;
+}
+
+/** One leased run; see the module comment. */
+class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  /** Local monotonic time until which the lease is certainly ours (a margin before its expiry). */
+  private safeUntil: number;
+  private lost?: LeaseLostError;
+  private ended = false;
+  private renewing?: Promise<void>;
+
+  constructor(
+    private readonly ctx: RunContext<C>,
+    private readonly fence: string,
+    readonly cursor: string | undefined,
+    leasedAt: number,
+  ) {
+    this.safeUntil = this.until(leasedAt);
+    this.timer = setInterval(() => void this.renew().catch(() => undefined), ctx.renewEveryMs);
+    this.timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  async ensureHeld(): Promise<void> {
+    if (this.lost) throw this.lost;
+    if (performance.now() < this.safeUntil) return;
+    await this.renew();
+    if (this.lost) throw this.lost;
+  }
+
+  async commit(
+    cursor: string | undefined,
+    apply?: (transaction: C) => Promise<void>,
+  ): Promise<void> {
+    if (this.lost) throw this.lost;
+    const move = `UPDATE ${this.ctx.table}
+      SET cursor = COALESCE($5, cursor), updated_at = now(),
+          lease_expires_at = clock_timestamp() + $6 * interval '1 millisecond'
+      WHERE practice_id = $1 AND environment = $2 AND api_version = $3 AND fence = $4::bigint
+      RETURNING 1`;
+    const values = [...this.ctx.ids, this.fence, cursor ?? null, this.ctx.leaseMs];
+    if (!apply) {
+      const sentAt = performance.now();
+      const res = await run(this.ctx.pool, 'checkpoint.commit', move, values);
+      return this.afterMove(res.rowCount, sentAt, 'commit');
+    }
+    const client = await connect(this.ctx.pool, 'checkpoint.commit');
+    // A connection the server ends mid-transaction (idle timeout) must not crash the process.
+    const onError = (): void => undefined;
+    client.on('error', onError);
+    let broken = false;
+    try {
+      await run(client, 'checkpoint.commit', 'BEGIN');
+      // A worker stalled inside its transaction must not hold row locks for ever.
+      await run(
+        client,
+        'checkpoint.commit',
+        `SET LOCAL idle_in_transaction_session_timeout = ${this.ctx.leaseMs}`,
+      );
+      await apply(client);
+      const sentAt = performance.now();
+      const res = await run(client, 'checkpoint.commit', move, values);
+      if (res.rowCount === 0) {
+        await run(client, 'checkpoint.commit', 'ROLLBACK');
+        return this.afterMove(0, sentAt, 'commit');
+      }
+      await run(client, 'checkpoint.commit', 'COMMIT');
+      this.afterMove(res.rowCount, sentAt, 'commit');
+    } catch (error) {
+      broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
+      // A transaction that failed after the lease was lost (a stalled worker whose session the
+      // server ended) reports the loss: that is the cause, and what the caller must act on.
+      if (!this.lost) await this.renew().catch(() => undefined);
+      throw this.lost ?? error;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.timer);
+    if (this.lost) return;
+    // Best effort: if this fails, the lease simply expires after leaseMs.
+    await run(
+      this.ctx.pool,
+      'checkpoint.release',
+      `UPDATE ${this.ctx.table} SET holder = NULL, lease_expires_at = NULL
+       WHERE practice_id = $1 AND environment = $2 AND api_version = $3 AND fence = $4::bigint`,
+      [...this.ctx.ids, this.fence],
+    ).catch(() => undefined);
+  }
+
+  /** Extends the lease; one renewal at a time. A refused renewal marks the lease lost. */
+  private renew(): Promise<void> {
+    if (this.lost || this.ended) return Promise.resolve();
+    this.renewing ??= (async () => {
+      const sentAt = performance.now();
+      try {
+        const res = await run(
+          this.ctx.pool,
+          'checkpoint.renew',
+          `UPDATE ${this.ctx.table} SET lease_expires_at = clock_timestamp() + $5 * interval '1 millisecond'
+           WHERE practice_id = $1 AND environment = $2 AND api_version = $3 AND fence = $4::bigint
+           RETURNING 1`,
+          [...this.ctx.ids, this.fence, this.ctx.leaseMs],
+        );
+        this.afterMove(res.rowCount, sentAt, 'renew');
+      } finally {
+        this.renewing = undefined;
+      }
+    })();
+    return this.renewing.catch((error: unknown) => {
+      if (error instanceof LeaseLostError) return;
+      throw error;
+    });
+  }
+
+  /** After a fenced statement: extend the safe window, or record the loss and cancel requests. */
+  private afterMove(rowCount: number | null, sentAt: number, operation: string): void {
+    if (rowCount !== null && rowCount > 0) {
+      this.safeUntil = Math.max(this.safeUntil, this.until(sentAt));
+      return;
+    }
+    this.lost ??= new LeaseLostError(this.ctx.key, this.fence, operation);
+    clearInterval(this.timer);
+    this.controller.abort(this.lost);
+    throw this.lost;
+  }
+
+  /** The lease runs leaseMs from when its statement was sent; trust it for two thirds of that. */
+  private until(sentAt: number): number {
+    return sentAt + (this.ctx.leaseMs * 2) / 3;
+  }
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort(): void {
+      clearTimeout(timer);
+      reject(new AbortError({ name: 'AbortError' }));
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

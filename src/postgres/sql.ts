@@ -1,0 +1,65 @@
+/**
+ * The little of node-postgres this entry needs, as structural types: the user's own `pg.Pool` fits
+ * them, and nothing here imports `pg` (an optional peer dependency).
+ */
+import { StateStoreError, safeCause } from '../core/errors';
+
+/** What a query returns: the rows and how many were touched. */
+export interface SqlResult {
+  rows: unknown[];
+  rowCount: number | null;
+}
+
+/** Anything that runs a parameterised query: a `pg.Pool`, a `pg.Client`, a `pg.PoolClient`. */
+export interface SqlClient {
+  query(text: string, values?: unknown[]): Promise<SqlResult>;
+}
+
+/** A connection taken from a pool: `pg.PoolClient`. */
+export interface SqlPoolClient extends SqlClient {
+  release(error?: Error | boolean): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** A connection pool: `pg.Pool`. `C` is what it hands out, and what exactly-once `onPage` gets. */
+export interface SqlPool<C extends SqlPoolClient = SqlPoolClient> extends SqlClient {
+  connect(): Promise<C>;
+}
+
+/** The default schema of the SDK's tables. */
+export const DEFAULT_SCHEMA = 'medfusion';
+
+/** A schema name, checked and quoted: lower-case letters, digits and `_`, at most 63. */
+export function schemaIdent(schema: string): string {
+  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StateStoreError('options.schema', { name: 'InvalidIdentifier' });
+  }
+  return `"${schema}"`;
+}
+
+/** Runs one of our statements; a failure becomes a `StateStoreError` carrying its SQLSTATE only. */
+export async function run(
+  client: SqlClient,
+  operation: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<SqlResult> {
+  try {
+    return await client.query(text, values);
+  } catch (error) {
+    throw new StateStoreError(operation, safeCause(error));
+  }
+}
+
+/** Takes a connection from the pool; a failure becomes a `StateStoreError`. */
+export async function connect<C extends SqlPoolClient>(
+  pool: SqlPool<C>,
+  operation: string,
+): Promise<C> {
+  try {
+    return await pool.connect();
+  } catch (error) {
+    throw new StateStoreError(operation, safeCause(error));
+  }
+}
