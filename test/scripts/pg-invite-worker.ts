@@ -1,0 +1,64 @@
+// A bulk-invitation worker for the PostgreSQL crash test: invites the same `count` sandbox patients
+// through the PostgreSQL invitation ledger on every run.
+// argv: <baseUrl> <practiceId> <credentials JSON> <database url> <count> <resendUnknown: 0|1>
+// Prints one JSON line: { ok: true, batches } or { error, unknown: [batchId], failed, notSent }.
+import { Pool } from 'pg';
+import {
+  MedfusionClient,
+  PartialSubmissionError,
+  SubmissionOutcomeUnknownError,
+} from '../../src/index';
+import { PostgresInvitationLedger } from '../../src/postgres/index';
+import { sampleInvite } from '../../src/sandbox/index';
+
+const [baseUrl, practiceId, credentials, databaseUrl, count, resend] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+
+async function main(): Promise<void> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 3 });
+  pool.on('error', () => undefined);
+  const client = new MedfusionClient({
+    baseUrl,
+    practiceId,
+    credentials: JSON.parse(credentials) as {
+      clientId: string;
+      clientSecret: string;
+      username: string;
+      password: string;
+    },
+  });
+  const invites = Array.from({ length: Number(count) }, (_, i) => sampleInvite(i, 11));
+  try {
+    const batches = await client.patients.invitePatients(invites, {
+      ledger: new PostgresInvitationLedger({ pool }),
+      batchSize: 25,
+      concurrency: 2,
+      resendUnknown: resend === '1',
+    });
+    process.stdout.write(`${JSON.stringify({ ok: true, batches: batches.length })}\n`);
+  } catch (error) {
+    const partial = error instanceof PartialSubmissionError ? error : undefined;
+    const unknown = (partial?.failed ?? [])
+      .filter((f) => f.error instanceof SubmissionOutcomeUnknownError)
+      .map((f) => f.batchId);
+    process.stdout.write(
+      `${JSON.stringify({
+        error: (error as Error).name,
+        unknown,
+        failed: partial?.failed.length ?? 0,
+        notSent: partial?.notSent.length ?? 0,
+      })}\n`,
+    );
+    process.exitCode = 3;
+  } finally {
+    await pool.end();
+  }
+}
+
+void main();

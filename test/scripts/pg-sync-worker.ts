@@ -1,0 +1,74 @@
+// A sync worker for the PostgreSQL crash and lease tests: exactly-once sync of one practice into
+// the `synced` table with a plain, non-idempotent INSERT per patient.
+// argv: <baseUrl> <practiceId> <credentials JSON> <database url> <options JSON>
+// Prints one JSON line at the end: { ok: true, patients, cursor } or { error: <class name> }.
+import { Pool } from 'pg';
+import { MedfusionClient } from '../../src/index';
+import { PostgresCheckpointStore } from '../../src/postgres/index';
+
+const [baseUrl, practiceId, credentials, databaseUrl, optionsJson] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const options = JSON.parse(optionsJson) as {
+  name: string;
+  leaseMs: number;
+  renewEveryMs?: number;
+  waitForLeaseMs: number;
+  pageDelayMs: number;
+  max: number;
+};
+
+async function main(): Promise<void> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 3 });
+  pool.on('error', () => undefined);
+  const client = new MedfusionClient({
+    baseUrl,
+    practiceId,
+    credentials: JSON.parse(credentials) as {
+      clientId: string;
+      clientSecret: string;
+      username: string;
+      password: string;
+    },
+  });
+  const checkpoint = new PostgresCheckpointStore({
+    pool,
+    practiceId,
+    environment: 'sandbox',
+    holder: options.name,
+    leaseMs: options.leaseMs,
+    ...(options.renewEveryMs ? { renewEveryMs: options.renewEveryMs } : {}),
+    waitForLeaseMs: options.waitForLeaseMs,
+  });
+  try {
+    const result = await client.patients.sync({
+      delivery: 'exactly-once',
+      checkpoint,
+      max: options.max,
+      onPage: async (page, tx) => {
+        for (const p of page.patients) {
+          await tx.query(
+            'INSERT INTO synced (practice_patient_id, page_cursor, worker) VALUES ($1, $2, $3)',
+            [p.practicePatientId, page.cursor ?? null, options.name],
+          );
+        }
+        // Work inside the transaction, so kills and stalls land mid-page too.
+        await new Promise((r) => setTimeout(r, options.pageDelayMs));
+      },
+    });
+    process.stdout.write(
+      `${JSON.stringify({ ok: true, patients: result.patients, cursor: result.cursor })}\n`,
+    );
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ error: (error as Error).name })}\n`);
+    process.exitCode = 3;
+  } finally {
+    await pool.end();
+  }
+}
+
+void main();
