@@ -3,7 +3,7 @@
 // a fresh project, compile a TypeScript consumer under three module resolutions, and run it as ESM
 // and as CommonJS against the sandbox the package ships.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -52,6 +52,10 @@ try {
     ],
     { cwd: app },
   );
+
+  // `pg` is an optional peer: the consumer runs without it, so no entry may load it on its own.
+  if (existsSync(join(app, 'node_modules', 'pg')))
+    throw new Error('pg was installed with the package: it must stay an optional peer');
 
   const typeRoots = join(root, 'node_modules', '@types');
   for (const [module, resolution, files] of [

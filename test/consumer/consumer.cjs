@@ -1,5 +1,6 @@
 const { MedfusionClient, MedfusionError } = require('medfusion-patient-sdk');
 const { startSandbox } = require('medfusion-patient-sdk/sandbox');
+const { LeaseLostError } = require('medfusion-patient-sdk/postgres');
 
 (async () => {
   const sb = await startSandbox();
@@ -19,6 +20,10 @@ const { startSandbox } = require('medfusion-patient-sdk/sandbox');
   const esm = await import('medfusion-patient-sdk');
   if (!(caught instanceof MedfusionError) || !(caught instanceof esm.ValidationError))
     throw new Error('CJS consumer: error classes');
+  // The postgres entry is its own CJS bundle, without `pg`: its errors still count as the SDK's.
+  const lost = new LeaseLostError('k', '1', 'commit');
+  if (!(lost instanceof MedfusionError) || !(lost instanceof esm.LeaseLostError))
+    throw new Error('CJS consumer: postgres entry errors');
   console.log('CJS consumer ok');
 })().catch((error) => {
   console.error(error);

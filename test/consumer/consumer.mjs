@@ -1,6 +1,8 @@
 import { MedfusionClient, ValidationError } from 'medfusion-patient-sdk';
 import { startSandbox } from 'medfusion-patient-sdk/sandbox';
 import { medfusionHandlers } from 'medfusion-patient-sdk/testing';
+import { PostgresCheckpointStore, LeaseLostError } from 'medfusion-patient-sdk/postgres';
+import { MedfusionError } from 'medfusion-patient-sdk';
 import pkg from 'medfusion-patient-sdk/package.json' with { type: 'json' };
 
 const sb = await startSandbox();
@@ -25,4 +27,10 @@ if (page.patients[0]?.practicePatientId !== 'M-1')
   throw new Error('ESM consumer: patient not synced');
 if (!(new ValidationError('x', []) instanceof Error) || medfusionHandlers().length === 0)
   throw new Error('ESM consumer: exports');
+// The PostgreSQL entry loads without `pg` installed (an optional peer), and its errors are the SDK's.
+if (
+  typeof PostgresCheckpointStore !== 'function' ||
+  !(new LeaseLostError('k', '1', 'commit') instanceof MedfusionError)
+)
+  throw new Error('ESM consumer: postgres entry');
 console.log(`ESM consumer ok (${pkg.name}@${pkg.version})`);

@@ -8,6 +8,29 @@ import {
 } from 'medfusion-patient-sdk';
 import { startSandbox, type Sandbox } from 'medfusion-patient-sdk/sandbox';
 import { medfusionHandlers, createEmulator } from 'medfusion-patient-sdk/testing';
+import {
+  PostgresCheckpointStore,
+  PostgresInvitationLedger,
+  LeaseLostError,
+  type SqlPool,
+} from 'medfusion-patient-sdk/postgres';
+
+/** The PostgreSQL entry type-checks without `pg` installed: it takes any pool of that shape. */
+export function durable(pool: SqlPool, client: MedfusionClient): Promise<unknown> {
+  const checkpoint = new PostgresCheckpointStore({ pool, practiceId: 'p' });
+  const lost: LeaseLostError = new LeaseLostError('p/production/v2', '1', 'commit');
+  void lost;
+  return Promise.all([
+    client.patients.sync({
+      delivery: 'exactly-once',
+      checkpoint,
+      onPage: async (page, tx) => {
+        await tx.query('INSERT INTO t VALUES ($1)', [page.patients.length]);
+      },
+    }),
+    client.patients.invitePatients([], { ledger: new PostgresInvitationLedger({ pool }) }),
+  ]);
+}
 
 export async function check(): Promise<number> {
   const sb: Sandbox = await startSandbox();
