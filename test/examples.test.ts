@@ -3,11 +3,16 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MedfusionClient } from 'medfusion-patient-sdk';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 
 const root = join(__dirname, '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const run = (file: string) =>
-  promisify(execFile)(tsx, [join(root, 'examples', file)], { cwd: root, timeout: 60_000 });
+const run = (file: string, env: Record<string, string> = {}) =>
+  promisify(execFile)(tsx, [join(root, 'examples', file)], {
+    cwd: root,
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
 
 describe('examples', () => {
   it.each([
@@ -25,6 +30,27 @@ describe('examples', () => {
   ])('%s', async (file, expected) => {
     const { stdout } = await run(file);
     expect(stdout).toMatch(expected);
+  });
+});
+
+describe('examples with PostgreSQL', () => {
+  let db: TestDatabase;
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(() => db.drop());
+
+  it('sync-into-postgres.ts writes each change once, with its cursor, and refuses a second worker', async () => {
+    const { stdout } = await run('sync-into-postgres.ts', { DATABASE_URL: db.url });
+    expect(stdout).toMatch(/synced 320 patients in 4 pages; 320 rows/);
+    expect(stdout).toMatch(/second run: 2 changes/);
+    expect(stdout).toMatch(/the other worker was refused: LeaseHeldError/);
+    const rows = await db.pool.query<{ n: string; ids: string }>(
+      'SELECT count(*) AS n, count(DISTINCT practice_patient_id) AS ids FROM patient_changes',
+    );
+    expect(rows.rows[0]).toEqual({ n: '322', ids: '320' });
+    const cursor = await db.pool.query(
+      "SELECT cursor FROM medfusion.checkpoints WHERE environment = 'sandbox'",
+    );
+    expect(cursor.rows).toHaveLength(1);
   });
 });
 

@@ -68,12 +68,18 @@ const positive = (path: string, v: unknown, fallback: number): number => {
  * `CheckpointStore` in PostgreSQL with a lease per practice and fencing. Run {@link migrate} (or
  * `store.migrate()`) once first.
  *
+ * `C` is the type of the transaction `onPage` gets in exactly-once mode: pass `pg.PoolClient`
+ * (`new PostgresCheckpointStore<PoolClient>({ … })`) for node-postgres's own typing; the default is
+ * the structural {@link SqlPoolClient}.
+ *
  * @example
- * const store = new PostgresCheckpointStore({ pool, practiceId });
+ * const store = new PostgresCheckpointStore<PoolClient>({ pool, practiceId });
  * await client.patients.sync({
  *   delivery: 'exactly-once',
  *   checkpoint: store,
- *   onPage: async (page, tx) => { for (const p of page.patients) await tx.query('INSERT …', [...]); },
+ *   onPage: async (page, tx) => {
+ *     for (const p of page.patients) await tx.query('INSERT INTO changes VALUES ($1)', [p.practicePatientId]);
+ *   },
  * });
  */
 export class PostgresCheckpointStore<
