@@ -20,6 +20,7 @@ import {
 import { PostgresInvitationLedger } from 'medfusion-patient-sdk/postgres';
 import { sampleInvite, startSandbox, type Sandbox } from 'medfusion-patient-sdk/sandbox';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
+import { fullInvite } from './helpers/fixtures';
 
 // Loopback (the sandbox) passes through; a test may put a handler in front of it.
 const server = setupServer(http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()));
@@ -245,7 +246,7 @@ describe('FileInvitationLedger', () => {
   it('keeps only practice patient ids of the patients, no other patient value', async () => {
     const path = join(dir, 'phi.jsonl');
     writeFileSync(path, '');
-    const input = invites(5);
+    const input = [fullInvite(), ...invites(4)];
     await client.patients.invitePatients(input, { ledger: new FileInvitationLedger(path) });
     const text = readFileSync(path, 'utf8');
     for (const i of input) {
@@ -254,6 +255,8 @@ describe('FileInvitationLedger', () => {
       expect(text).not.toContain(i.demographics.email as string);
       expect(text).not.toContain(i.demographics.dateOfBirth);
     }
+    // The planted canaries of the PHI audit: name, SSN, phone, e-mail.
+    expect(text).not.toMatch(/Zebulon|Quixote|987654329|9195550111|zebulon\.canary|ACCT-CANARY/i);
   });
 });
 
