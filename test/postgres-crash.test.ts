@@ -24,7 +24,11 @@ beforeAll(async () => {
     'CREATE TABLE synced (id bigserial PRIMARY KEY, practice_patient_id text NOT NULL, page_cursor text, worker text)',
   );
 });
-afterAll(() => db.drop());
+const afterAllClose: Sandbox[] = [];
+afterAll(async () => {
+  await Promise.all(afterAllClose.map((sb) => sb.close()));
+  await db.drop();
+});
 
 interface Worker {
   child: ChildProcess;
@@ -161,7 +165,8 @@ it('exactly-once sync survives 20+ SIGKILLs: 0 lost, 0 duplicated, cursor never 
 
 describe('workers started at once on one practice', () => {
   it('the sandbox records overlapping feed reads when two syncs do run at once (the control)', async () => {
-    const sb = await startSandbox({ seed: 22, faults: { latencyMs: 15 } });
+    const sb = await startSandbox({ seed: 22, faults: { latencyMs: 50 } });
+    afterAllClose.push(sb);
     sb.seedRegisteredPatients(400);
     const client = new MedfusionClient({
       baseUrl: sb.url,
@@ -176,7 +181,6 @@ describe('workers started at once on one practice', () => {
       });
     await Promise.all([unleased(), unleased()]);
     expect(sb.stats.overlappingFeedReads).toBeGreaterThan(0);
-    await sb.close();
   });
 
   it('2 and then 4 workers: no overlapping reads, every patient once', async () => {

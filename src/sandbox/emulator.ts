@@ -157,9 +157,11 @@ export class Emulator {
       };
     }
 
-    if (req.method === 'GET' && parts[3] === 'patient' && parts.length === 4)
-      noteFeedRead(state, fault.latencyMs);
+    const started = Date.now();
     const res = this.route(req, url, parts);
+    // The read lasts until its answer leaves: after rendering (above) and the injected latency.
+    if (req.method === 'GET' && parts[3] === 'patient' && parts.length === 4)
+      noteFeedRead(state, started, Date.now() + fault.latencyMs);
     return fault.kind === 'reset-after'
       ? { ...res, reset: true, ...latency }
       : { ...res, ...latency };

@@ -48,12 +48,11 @@ export function getPatients(
   return xml(200, body, { 'last-timestamp': `${last.ts},${last.seq}` });
 }
 
-/** Records a feed GET answered over the next `latencyMs`; counts it if another is still open. */
-export function noteFeedRead(state: SandboxState, latencyMs: number): void {
-  const now = Date.now();
-  state.feedReadsUntil = state.feedReadsUntil.filter((end) => end > now);
+/** Records a feed GET that arrived at `start` and is answered at `end`; counts it if another was still open. */
+export function noteFeedRead(state: SandboxState, start: number, end: number): void {
+  state.feedReadsUntil = state.feedReadsUntil.filter((until) => until > start);
   if (state.feedReadsUntil.length > 0) state.stats.overlappingFeedReads++;
-  state.feedReadsUntil.push(now + latencyMs);
+  state.feedReadsUntil.push(end);
 }
 
 function firstAfter(feed: FeedEntry[], since: { ts: number; seq: number }): number {
