@@ -43,7 +43,14 @@ export class MedfusionClient {
       backoff: o.backoff,
       logger: o.logger,
       userAgent: `medfusion-patient-sdk/${VERSION} node/${process.versions.node}`,
+      proxy: o.axiosProxy,
     });
+    if (o.proxy) {
+      o.logger.info('medfusion requests go through a proxy', {
+        proxy: o.proxy.url,
+        source: o.proxy.source,
+      });
+    }
     this.transport.tokens = new TokenProvider(this.transport, o.credentials, o.basicAuth);
     this.patients = new Patients(this);
     this.batches = new Batches(this);

@@ -1,5 +1,6 @@
 export { MedfusionClient } from './client';
 export type { ClientOptions, SenderOptions, ResolvedOptions } from './internal/options';
+export type { ProxyOption, ResolvedProxy } from './internal/proxy';
 export type {
   Credentials,
   PasswordCredentials,
@@ -12,7 +13,12 @@ export type { Backoff } from './internal/retry';
 export type { RequestOptions } from './internal/transport';
 
 export { PagePromise, type PageSource } from './core/page-promise';
-export type { PatientPage } from './core/patient-page';
+export type {
+  PatientPage,
+  InvalidRecord,
+  InvalidRecordPolicy,
+  PageReadOptions,
+} from './core/patient-page';
 export {
   FileCheckpointStore,
   MemoryCheckpointStore,

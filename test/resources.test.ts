@@ -311,7 +311,7 @@ describe('sync', () => {
     });
     expect(events).toEqual(['page 100 saved=0', 'page 100 saved=1', 'page 30 saved=2']);
     expect(checkpoint.history).toEqual(['c:100', 'c:200', 'c:230']);
-    expect(result).toEqual({ pages: 3, patients: 230, cursor: 'c:230' });
+    expect(result).toEqual({ pages: 3, patients: 230, quarantined: 0, cursor: 'c:230' });
   });
 
   it('resumes from the checkpoint', async () => {
@@ -321,7 +321,7 @@ describe('sync', () => {
       onPage: async () => undefined,
     });
     expect(requests[0]?.since).toBe('c:200');
-    expect(result).toEqual({ pages: 1, patients: 30, cursor: 'c:230' });
+    expect(result).toEqual({ pages: 1, patients: 30, quarantined: 0, cursor: 'c:230' });
   });
 
   it('a failing onPage leaves the checkpoint at the last processed page', async () => {

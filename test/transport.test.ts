@@ -328,14 +328,14 @@ describe('a real server on 127.0.0.1 (what a mock can hide)', () => {
     try {
       const client = new MedfusionClient({
         baseUrl: url,
-        practiceId: 'p 1',
+        practiceId: 'p~1',
         credentials: { accessToken: 'tk' },
       });
       const page = await client.patients.getUpdatedPatients({ since: '1600364930000,0', max: 50 });
       expect(page).toEqual({ patients: [], cursor: '9,9', hasMore: false });
       expect(seen[0]).toMatchObject({
         method: 'GET',
-        url: '/v2/practice/p%201/patient?since=1600364930000,0&max=50',
+        url: '/v2/practice/p~1/patient?since=1600364930000,0&max=50',
       });
       expect(seen[0]?.headers).toMatchObject({
         authorization: 'Bearer tk',

@@ -65,10 +65,14 @@ export class ValidationError extends MedfusionError {
   /** Every problem found: path and rule, never the value. */
   readonly issues: ValidationIssue[];
 
-  constructor(subject: string, issues: ValidationIssue[]) {
+  /**
+   * @param subject What was invalid: `invites`, `patient page`, …
+   * @param hint How to get past it, when there is a way (never a value).
+   */
+  constructor(subject: string, issues: ValidationIssue[], hint?: string) {
     const shown = issues.slice(0, 5).map((i) => `${i.path || '(root)'} (${i.rule})`);
     const more = issues.length > 5 ? `, and ${issues.length - 5} more` : '';
-    super(`Invalid ${subject}: ${shown.join(', ')}${more}`);
+    super(`Invalid ${subject}: ${shown.join(', ')}${more}${hint ? `. ${hint}` : ''}`);
     this.issues = issues;
   }
 }

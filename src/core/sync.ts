@@ -8,7 +8,7 @@
 import type { CheckpointRun, CheckpointStore, TransactionalCheckpointStore } from './checkpoint';
 import { LeaseLostError, ValidationError } from './errors';
 import type { PagePromise } from './page-promise';
-import type { PatientPage } from './patient-page';
+import type { InvalidRecord, InvalidRecordPolicy, PatientPage } from './patient-page';
 import type { Patient } from '../models/patient';
 
 /** Progress after each page. */
@@ -31,6 +31,19 @@ export interface SyncOptionsBase {
   prefetch?: boolean;
   /** Patients per page, 1..100. @default 100 */
   max?: number;
+  /**
+   * A record that breaks the model's rules: `strict` (default) stops the sync at its page with a
+   * `ValidationError`; `quarantine` delivers the page's valid patients, hands each invalid record to
+   * `onInvalidRecord`, and moves the cursor only after that resolved. @default 'strict'
+   */
+  invalidRecords?: InvalidRecordPolicy;
+  /**
+   * Receives each record set aside in `quarantine` mode (required there): its position, the rules it
+   * broke and its `practicePatientId`. After a crash it may be handed over again, like its page.
+   */
+  onInvalidRecord?: (record: InvalidRecord) => Promise<void>;
+  /** Keep each invalid record's raw `<Patient>` element in `record.raw` (PHI). @default false */
+  includeRawRecord?: boolean;
 }
 
 /** At-least-once (the default): `onPage` writes anywhere; after a crash a page may come twice. */
@@ -69,6 +82,8 @@ export interface SyncResult {
   patients: number;
   /** The cursor saved last (the next run starts there). */
   cursor?: string;
+  /** Invalid records handed to `onInvalidRecord` (quarantine mode). */
+  quarantined: number;
 }
 
 /** The feed from a cursor; `beforeFetch` runs before every GET (the lease check). */
@@ -94,6 +109,7 @@ export async function runSync<Tx>(
   let cursor = run.cursor;
   let pages = 0;
   let patients = 0;
+  let quarantined = 0;
   try {
     for await (const page of feed(cursor, {
       signal: stop.signal,
@@ -101,6 +117,9 @@ export async function runSync<Tx>(
     }).pages()) {
       const moved = page.cursor !== undefined && page.cursor !== cursor ? page.cursor : undefined;
       const hasPatients = page.patients.length > 0;
+      // Set-aside records are handed over before the cursor moves past them.
+      for (const record of page.invalidRecords ?? []) await opts.onInvalidRecord?.(record);
+      quarantined += page.invalidRecords?.length ?? 0;
       if (exactlyOnce) {
         const onPage = (opts as ExactlyOnceSyncOptions<Tx>).onPage;
         if (hasPatients || moved !== undefined)
@@ -123,7 +142,7 @@ export async function runSync<Tx>(
     stop.dispose();
     await run.end();
   }
-  return { pages, patients, ...(cursor !== undefined ? { cursor } : {}) };
+  return { pages, patients, quarantined, ...(cursor !== undefined ? { cursor } : {}) };
 }
 
 function checkDelivery<Tx>(opts: SyncOptions<Tx>): boolean {
@@ -131,6 +150,11 @@ function checkDelivery<Tx>(opts: SyncOptions<Tx>): boolean {
   if (delivery !== undefined && delivery !== 'at-least-once' && delivery !== 'exactly-once') {
     throw new ValidationError('sync options', [
       { path: 'options.delivery', rule: "oneOf('at-least-once', 'exactly-once')" },
+    ]);
+  }
+  if (opts.invalidRecords === 'quarantine' && typeof opts.onInvalidRecord !== 'function') {
+    throw new ValidationError('sync options', [
+      { path: 'options.onInvalidRecord', rule: "required with invalidRecords: 'quarantine'" },
     ]);
   }
   if (delivery === 'exactly-once' && typeof opts.checkpoint.begin !== 'function') {

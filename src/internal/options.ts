@@ -8,6 +8,8 @@ import type { BasicAuthEncoding, Credentials } from './auth';
 import { leveled, silentLogger, type Logger, type LogLevel } from './log';
 import { DEFAULT_BACKOFF, type Backoff } from './retry';
 import { VERSION } from '../version';
+import { isPathId } from './path';
+import { resolveProxy, type AxiosProxy, type ProxyOption, type ResolvedProxy } from './proxy';
 
 /** Medfusion's hosts (wire spec section 1). */
 export const ENVIRONMENTS = {
@@ -51,8 +53,20 @@ export interface ClientOptions {
   logLevel?: LogLevel;
   /** Fills the `Sender` element. */
   sender?: SenderOptions;
-  /** Largest response body accepted, in bytes. @default 33554432 (32 MiB) */
+  /**
+   * Largest response body accepted, in bytes, counted after decompression. A full page of 100
+   * patients as Medfusion sends them is about 0.75 MB (7.4 KB a patient in the captured responses);
+   * the default leaves five times that. @default 4194304 (4 MiB)
+   */
   maxResponseBytes?: number;
+  /**
+   * The proxy requests go through: `false` (none), a proxy URL (`http://user:pass@proxy:3128`), or
+   * `'environment'`: `HTTPS_PROXY` / `HTTP_PROXY` (by the target's protocol) unless `NO_PROXY`
+   * matches. HTTPS is tunnelled (CONNECT), so it stays encrypted end to end. A loopback `baseUrl`
+   * (the sandbox) is never proxied. The choice made is in `client.options.proxy` and logged once.
+   * @default 'environment'
+   */
+  proxy?: ProxyOption;
   /**
    * How a `Date` given as `since` becomes a cursor: `seconds` gives `<epoch seconds>,0` (as the
    * vendor's own tests build it), `milliseconds` gives `<epoch ms>`. If the server read seconds as
@@ -86,6 +100,10 @@ export interface ResolvedOptions {
   sender: Required<SenderOptions>;
   /** Largest response body accepted. */
   maxResponseBytes: number;
+  /** The proxy in force (`false`: none), and where it came from. */
+  proxy: ResolvedProxy;
+  /** @internal What axios is given. */
+  axiosProxy: AxiosProxy | false;
   /** How a `Date` becomes a cursor. */
   sinceDateFormat: 'seconds' | 'milliseconds';
 }
@@ -108,6 +126,9 @@ function positive(option: string, v: unknown, fallback: number, integer = false,
   }
   return v;
 }
+
+/** A full page is about 0.75 MB; this leaves five times that (see `maxResponseBytes`). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** Whether `host` is loopback: 127.0.0.0/8, ::1 or localhost. */
 export function isLoopback(host: string): boolean {
@@ -167,8 +188,8 @@ function oneOf<T extends string>(option: string, v: unknown, values: readonly T[
 /** Validates and completes the options. */
 export function resolveOptions(o: ClientOptions): ResolvedOptions {
   if (!isObject(o)) fail('options', 'required');
-  if (!nonEmpty(o.practiceId) || /[/?#]/.test(o.practiceId))
-    fail('practiceId', 'must be the practice UUID');
+  if (!isPathId(o.practiceId))
+    fail('practiceId', 'must be the practice UUID (letters, digits, -, _, . and ~ only)');
   const backoff = { ...DEFAULT_BACKOFF, ...(o.retryBackoff ?? {}) };
   positive('retryBackoff.initialDelayMs', backoff.initialDelayMs, 0, false, 0);
   positive('retryBackoff.maxDelayMs', backoff.maxDelayMs, 0, false, 0);
@@ -179,9 +200,11 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       fail(`sender.${k}`, 'must be a non-empty string');
   }
   const level = oneOf('logLevel', o.logLevel, ['debug', 'info', 'warn', 'error', 'off'], 'info');
-  return {
+  const baseUrl = resolveBaseUrl(o);
+  const proxy = resolveProxy(o.proxy, baseUrl, isLoopback(new URL(baseUrl).hostname));
+  const resolved: ResolvedOptions = {
     practiceId: o.practiceId,
-    baseUrl: resolveBaseUrl(o),
+    baseUrl,
     apiVersion: oneOf('apiVersion', o.apiVersion, API_VERSIONS, 'v2'),
     credentials: resolveCredentials(o.credentials),
     basicAuth: oneOf('basicAuth', o.basicAuth, ['raw', 'base64'], 'raw'),
@@ -194,7 +217,14 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       deviceName: sender.deviceName ?? 'medfusion-patient-sdk',
       deviceVersion: sender.deviceVersion ?? VERSION,
     },
-    maxResponseBytes: positive('maxResponseBytes', o.maxResponseBytes, 32 * 1024 * 1024, true),
+    maxResponseBytes: positive(
+      'maxResponseBytes',
+      o.maxResponseBytes,
+      DEFAULT_MAX_RESPONSE_BYTES,
+      true,
+    ),
+    proxy: proxy.shown,
+    axiosProxy: proxy.axios,
     sinceDateFormat: oneOf(
       'sinceDateFormat',
       o.sinceDateFormat,
@@ -202,4 +232,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       'seconds',
     ),
   };
+  // Not enumerable: a proxy's credentials must not show when the options are logged or inspected.
+  Object.defineProperty(resolved, 'axiosProxy', { value: proxy.axios, enumerable: false });
+  return resolved;
 }

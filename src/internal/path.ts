@@ -13,3 +13,17 @@ export function path(strings: TemplateStringsArray, ...values: string[]): string
     '',
   );
 }
+
+/**
+ * Whether `value` can be an id in a path (a practice id, a job id): letters, digits and `-`, `_`,
+ * `.`, `~` only (UUIDs and the like). Refuses separators (`/`, `\\`, `?`, `#`), encoded ones (`%2F`),
+ * dot segments, whitespace and control characters, which no id of the API contains.
+ */
+export function isPathId(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length <= 128 &&
+    /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(value) &&
+    !value.includes('..')
+  );
+}

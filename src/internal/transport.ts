@@ -18,6 +18,7 @@ import {
 } from '../core/errors';
 import { decodeProcessingResponse } from '../xml/documents';
 import type { Logger } from './log';
+import type { AxiosProxy } from './proxy';
 import {
   backoffDelay,
   isAmbiguousStatusForPost,
@@ -85,6 +86,8 @@ export interface TransportConfig {
   backoff: Backoff;
   logger: Logger;
   userAgent: string;
+  /** The proxy decided by the options (`false`: none); axios never looks at the environment itself. */
+  proxy: AxiosProxy | false;
 }
 
 const REQUEST_ID_HEADERS = ['x-request-id', 'x-correlation-id', 'x-amzn-requestid'];
@@ -102,6 +105,7 @@ export class Transport {
       // Never follow a redirect: it could carry the bearer token to another host.
       maxRedirects: 0,
       maxContentLength: config.maxResponseBytes,
+      proxy: config.proxy,
       maxBodyLength: 64 * 1024 * 1024,
     });
   }

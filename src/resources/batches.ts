@@ -4,7 +4,7 @@ import { decodeResponse } from '../core/read-response';
 import { retryAfterMs } from '../internal/retry';
 import { sleep } from '../internal/sleep';
 import type { RawResponse, RequestOptions } from '../internal/transport';
-import { path } from '../internal/path';
+import { isPathId, path } from '../internal/path';
 import { decodeOrThrow } from '../models/codec';
 import { TERMINAL_STATES } from '../models/enums';
 import { BatchStatusCodec, type BatchStatus, type BatchSubmission } from '../models/batch';
@@ -84,7 +84,8 @@ export class Batches extends APIResource {
 
   private async fetchStatus(job: string | BatchSubmission, options?: RequestOptions) {
     const dataJobId = typeof job === 'string' ? job : job?.dataJobId;
-    if (typeof dataJobId !== 'string' || dataJobId.trim() === '') {
+    if (!isPathId(dataJobId)) {
+      // Not an id: an empty string, a separator, an encoded separator or a control character.
       throw new ValidationError('job', [{ path: 'job', rule: 'dataJobId' }]);
     }
     // Built from our base URL, never by following `Location`: the token must not go to another host.

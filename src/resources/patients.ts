@@ -1,6 +1,12 @@
 import { APIResource } from '../core/resource';
 import { PagePromise } from '../core/page-promise';
-import { readPatientPage, type PatientPage } from '../core/patient-page';
+import {
+  readPatientPage,
+  recordsOf,
+  type InvalidRecordPolicy,
+  type PageReadOptions,
+  type PatientPage,
+} from '../core/patient-page';
 import { runSync, type SyncOptions, type SyncResult } from '../core/sync';
 import { sendBulk, type InviteProgress } from '../core/chunks';
 import type { InvitationLedger } from '../core/ledger';
@@ -54,6 +60,19 @@ const isLedger = (v: unknown): v is InvitationLedger =>
     (m) => typeof (v as Record<string, unknown>)[m] === 'function',
   );
 
+/** The page-reading options, checked: a policy that is not one is refused before any request. */
+function pageReadOptions(policy: unknown, raw: unknown): PageReadOptions {
+  if (policy !== undefined && policy !== 'strict' && policy !== 'quarantine') {
+    throw new ValidationError('parameters', [
+      { path: 'params.invalidRecords', rule: "oneOf('strict', 'quarantine')" },
+    ]);
+  }
+  return {
+    ...(policy !== undefined ? { invalidRecords: policy } : {}),
+    ...(raw === true ? { includeRawRecord: true } : {}),
+  };
+}
+
 /** Parameters of `getUpdatedPatients`. */
 export interface UpdatedPatientsParams {
   /** Cursor from a previous page (`Last-Timestamp`), sent verbatim; or a `Date` (see `sinceDateFormat`). Omit to start at the beginning of the feed. */
@@ -62,6 +81,14 @@ export interface UpdatedPatientsParams {
   max?: number;
   /** While iterating, fetch the next page while the current one is processed. @default true */
   prefetch?: boolean;
+  /**
+   * A record that breaks the model's rules: `strict` fails the page with a `ValidationError`;
+   * `quarantine` delivers the valid patients and lists the others in `page.invalidRecords`.
+   * @default 'strict'
+   */
+  invalidRecords?: InvalidRecordPolicy;
+  /** In quarantine, keep each invalid record's raw `<Patient>` element (PHI). @default false */
+  includeRawRecord?: boolean;
 }
 
 const range = (path: string, v: unknown, min: number, max: number, fallback: number): number => {
@@ -181,7 +208,7 @@ export class Patients extends APIResource {
    * });
    */
   async sync<Tx>(options: SyncOptions<Tx>): Promise<SyncResult> {
-    const { prefetch, max } = options;
+    const { prefetch, max, invalidRecords, includeRawRecord } = options;
     const o = this.core.options;
     return runSync(
       (since, control) =>
@@ -190,6 +217,8 @@ export class Patients extends APIResource {
             ...(since !== undefined ? { since } : {}),
             ...(max !== undefined ? { max } : {}),
             prefetch: prefetch ?? true,
+            ...(invalidRecords !== undefined ? { invalidRecords } : {}),
+            ...(includeRawRecord !== undefined ? { includeRawRecord } : {}),
           },
           { signal: control.signal },
           control.beforeFetch,
@@ -207,9 +236,11 @@ export class Patients extends APIResource {
   ): PagePromise<PatientPage, Patient> {
     let max: number;
     let since: string | undefined;
+    let read: PageReadOptions;
     try {
       max = range('params.max', params.max, 1, 100, 100);
       since = this.cursorOf(params.since);
+      read = pageReadOptions(params.invalidRecords, params.includeRawRecord);
     } catch (error) {
       // Reported through the returned promise, like every other failure, and before any request.
       return new PagePromise(
@@ -237,14 +268,14 @@ export class Patients extends APIResource {
         idempotent: true,
         options: { ...options, ...(signal ? { signal } : {}) },
       });
-      return readPatientPage(res, max, version, this.core.options.logger);
+      return readPatientPage(res, max, version, this.core.options.logger, read);
     };
     return new PagePromise(
       {
         fetch,
         items: (page) => page.patients,
         next: (page) => (page.hasMore ? page.cursor : undefined),
-        full: (page) => page.patients.length >= max,
+        full: (page) => recordsOf(page) >= max,
       },
       since,
       { ...(options.signal ? { signal: options.signal } : {}), prefetch: params.prefetch ?? true },

@@ -115,6 +115,10 @@ export interface DecodedPatientBatch {
   patients: Record<string, unknown>[];
   /** Problems of the XML itself: unknown, misplaced, empty elements, bad dates or numbers. */
   issues: ValidationIssue[];
+  /** The same problems, of the batch's own elements (not of a patient). */
+  headerIssues: ValidationIssue[];
+  /** The same problems, per patient, in order. */
+  patientIssues: ValidationIssue[][];
 }
 
 function versionOf(doc: XmlDocument): ApiVersion | undefined {
@@ -155,6 +159,8 @@ export function decodePatientBatch(
 
   const patientTable = compile(PATIENT, version, opts.direction);
   const patients: Record<string, unknown>[] = [];
+  const patientIssues: ValidationIssue[][] = [];
+  const headerIssues = [...issues];
   let practice: Partial<PracticeContext> = {};
   (childrenOf(doc.element, 'Patient') ?? []).forEach((raw, i) => {
     const st: DecodeState = newState();
@@ -162,12 +168,38 @@ export function decodePatientBatch(
     decodeNodes(patientTable, asElement(raw), patient, st, opts, `PatientBatch/Patient[${i}]`, '');
     if (st.unrecognized.length > 0) patient.unrecognizedValues = st.unrecognized;
     issues.push(...st.issues);
+    patientIssues.push(st.issues);
     practice = st.context as Partial<PracticeContext>;
     patients.push(patient);
   });
-  if (opts.strict && patients.length === 0)
+  if (opts.strict && patients.length === 0) {
     issues.push({ path: 'PatientBatch/Patient', rule: 'required' });
-  return { version, header: header as DecodedPatientBatch['header'], practice, patients, issues };
+    headerIssues.push({ path: 'PatientBatch/Patient', rule: 'required' });
+  }
+  return {
+    version,
+    header: header as DecodedPatientBatch['header'],
+    practice,
+    patients,
+    issues,
+    headerIssues,
+    patientIssues,
+  };
+}
+
+/** The text of the `index`-th `<Patient>` element of a batch, for a caller who asked for it. */
+export function patientElementText(body: string, index: number): string | undefined {
+  const open = /<(?:[A-Za-z_][\w.-]*:)?Patient[\s>]/g;
+  let match: RegExpExecArray | null = null;
+  for (let i = 0; i <= index; i++) {
+    match = open.exec(body);
+    if (!match) return undefined;
+  }
+  if (!match) return undefined;
+  const close = /<\/(?:[A-Za-z_][\w.-]*:)?Patient\s*>/g;
+  close.lastIndex = match.index;
+  const end = close.exec(body);
+  return end ? body.slice(match.index, end.index + end[0].length) : undefined;
 }
 
 /** The fields of a `ProcessingResponse`. */

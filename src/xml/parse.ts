@@ -95,9 +95,29 @@ export function parseXml(body: string, opts: { dropEmptyElements?: boolean } = {
   }
   const [key, element] = Object.entries(result as Record<string, unknown>)[0] ?? [];
   if (key === undefined) throw new XmlSyntaxError('no root element');
+  // xml2js stops at the end of the first root: a second root (a second PatientBatch) or any other
+  // content after it would be dropped without a word, and its patients skipped.
+  checkNothingAfterRoot(body, `${firstTag[1] ?? ''}${firstTag[2] ?? ''}`);
   const attrs = asElement(element).$ ?? {};
   const namespace = prefix ? attrs[`xmlns:${prefix}`] : attrs.xmlns;
   return { root: stripPrefix(key), namespace, qualifiedChildren, element: asElement(element) };
+}
+
+/** Only whitespace, comments and processing instructions may follow the root element. */
+function checkNothingAfterRoot(body: string, rootName: string): void {
+  const closing = new RegExp(`</${rootName.replace(/[.-]/g, '\\$&')}\\s*>`, 'g');
+  const ends = [...body.matchAll(closing)];
+  // Two closing tags of the root: a second root after the first (or the root nested in itself).
+  if (ends.length > 1) throw new XmlSyntaxError('content after the root element');
+  const last = ends[0];
+  // No closing tag: a self-closing root, `<Root …/>`, ends at the first `/>`.
+  const end = last ? last.index + last[0].length : body.indexOf('/>') + 2;
+  if (end < 2) return;
+  const rest = body
+    .slice(end)
+    .replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '')
+    .trim();
+  if (rest !== '') throw new XmlSyntaxError('content after the root element');
 }
 
 /** Whether an element other than the root carries a namespace prefix. Two searches, no scan. */

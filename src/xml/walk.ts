@@ -229,6 +229,11 @@ export function decodeNodes(
     if (found === undefined) continue;
     // One child is the value itself; only a repeated element is an array (see parse.ts).
     const first = Array.isArray(found) ? found[0] : found;
+    // Two values for one field (two DateOfBirth): which is right is not ours to guess.
+    if (!node.repeat && Array.isArray(found) && found.filter(present).length > 1) {
+      st.issues.push({ path: `${at}/${node.tag}`, rule: 'repeated' });
+      continue;
+    }
 
     if (node.kind !== 'block') {
       if (node.key === null) continue;
@@ -324,7 +329,7 @@ function decodeBlock(
 const ADDRESS_LIKE = (node: BlockNode): boolean =>
   node.children.every((c) => c.kind !== 'block' && c.emptyAllowed);
 
-/** Strict checks of one element's children: known, in order, not repeated unless allowed. */
+/** Strict checks of one element's children: known and in order (repeats are checked in both modes). */
 function checkChildren(compiled: Compiled, el: XmlElement, st: DecodeState, at: string): void {
   let last = -1;
   for (const tag of Object.keys(el)) {
@@ -336,9 +341,10 @@ function checkChildren(compiled: Compiled, el: XmlElement, st: DecodeState, at: 
     }
     if (pos < last) st.issues.push({ path: `${at}/${tag}`, rule: 'elementOrder' });
     last = Math.max(last, pos);
-    const node = compiled.nodes[pos];
-    const count = childrenOf(el, tag)?.length ?? 0;
-    if (node && !node.repeat && count > 1)
-      st.issues.push({ path: `${at}/${tag}`, rule: 'repeated' });
   }
+}
+
+/** Whether a child carries anything: empty elements mean absent (wire spec section 7). */
+function present(child: XmlChild): boolean {
+  return typeof child === 'string' ? child.trim() !== '' : Object.keys(child).length > 0;
 }
