@@ -1,0 +1,48 @@
+// A sync worker in quarantine mode for the poison-page crash test.
+// argv: <baseUrl> <practiceId> <credentials JSON> <checkpoint file> <work dir> <run number>
+// onPage appends the page's ids to <dir>/processed.log; onInvalidRecord writes <dir>/handling-<run>
+// when it starts, works for 300 ms (so kills land inside it), then appends to <dir>/quarantine.log.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileCheckpointStore, MedfusionClient } from '../../src/index';
+
+const [baseUrl, practiceId, credentials, checkpointPath, dir, run] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const client = new MedfusionClient({
+  baseUrl,
+  practiceId,
+  credentials: JSON.parse(credentials) as {
+    clientId: string;
+    clientSecret: string;
+    username: string;
+    password: string;
+  },
+});
+
+void client.patients
+  .sync({
+    checkpoint: new FileCheckpointStore(checkpointPath),
+    max: 25,
+    invalidRecords: 'quarantine',
+    onInvalidRecord: async (record) => {
+      writeFileSync(join(dir, `handling-${run}`), '');
+      await new Promise((r) => setTimeout(r, 300));
+      appendFileSync(
+        join(dir, 'quarantine.log'),
+        `${JSON.stringify({ run: Number(run), id: record.practicePatientId, position: record.position, rules: record.issues.map((i) => i.rule) })}\n`,
+      );
+    },
+    onPage: async (page) => {
+      appendFileSync(
+        join(dir, 'processed.log'),
+        `${JSON.stringify({ ids: page.patients.map((p) => p.practicePatientId) })}\n`,
+      );
+    },
+  })
+  .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`));
