@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // The package as users get it: pack it, lint the package (publint, attw), install the tarball into
-// a fresh project, compile a TypeScript consumer under three module resolutions, and run it as ESM
-// and as CommonJS against the sandbox the package ships.
+// fresh projects, compile a TypeScript consumer with TypeScript 5 and 7 under each module resolution,
+// and run it as ESM and as CommonJS, with msw 2 and msw 3, on Node 20, 22, 24 and 26.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { nodeBinaries } from './node-binaries.mjs';
+
+/** What users install now: checked beside the project's own TypeScript 5.9 and msw 2. */
+const TS7 = '7.0.2';
+const MSW3 = '3.0.5';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -33,54 +38,81 @@ try {
   run(bin('publint'), ['run', '--strict', '--pack', 'npm']);
   run(bin('attw'), [tarball, '--format', 'table-flipped']);
 
-  const app = join(work, 'consumer');
-  cpSync(join(root, 'test', 'consumer'), app, { recursive: true });
-  writeFileSync(
-    join(app, 'package.json'),
-    JSON.stringify({ name: 'consumer', private: true, version: '0.0.0', type: 'module' }),
-  );
-  run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--no-package-lock',
-      tarball,
-      'msw@' + JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies.msw,
-    ],
-    { cwd: app },
-  );
-
-  // `pg` is an optional peer: the consumer runs without it, so no entry may load it on its own.
-  if (existsSync(join(app, 'node_modules', 'pg')))
-    throw new Error('pg was installed with the package: it must stay an optional peer');
-
+  const nodes = nodeBinaries();
   const typeRoots = join(root, 'node_modules', '@types');
-  for (const [module, resolution, files] of [
+  const devVersion = (name) =>
+    JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies[name];
+  const consumer = (name, deps) => {
+    const app = join(work, name);
+    cpSync(join(root, 'test', 'consumer'), app, { recursive: true });
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name, private: true, version: '0.0.0', type: 'module' }),
+    );
+    run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--no-package-lock',
+        tarball,
+        ...deps,
+      ],
+      { cwd: app },
+    );
+    // `pg` is an optional peer: the consumer runs without it, so no entry may load it on its own.
+    if (existsSync(join(app, 'node_modules', 'pg')))
+      throw new Error('pg was installed with the package: it must stay an optional peer');
+    return app;
+  };
+  const compile = (tsc, app, cases) => {
+    for (const [module, resolution, files] of cases) {
+      const flags = [
+        '--noEmit',
+        '--strict',
+        '--module',
+        module,
+        '--moduleResolution',
+        resolution,
+        '--target',
+        'es2022',
+      ];
+      run(tsc, [...flags, '--typeRoots', typeRoots, '--types', 'node', ...files], { cwd: app });
+    }
+  };
+
+  // 1. TypeScript 5 (the project's) and msw 2: types under every resolution TS 5 has; the package
+  //    run as ESM and CJS, and the ./testing handlers with msw 2, on every Node version.
+  const app2 = consumer('consumer-msw2', [`msw@${devVersion('msw')}`]);
+  compile(bin('tsc'), app2, [
     ['node16', 'node16', ['consumer.ts', 'consumer-cjs.cts']],
+    ['nodenext', 'nodenext', ['consumer.ts', 'consumer-cjs.cts']],
     ['esnext', 'bundler', ['consumer.ts']],
     ['commonjs', 'node10', ['consumer.ts']],
-  ]) {
-    const flags = [
-      '--noEmit',
-      '--strict',
-      '--module',
-      module,
-      '--moduleResolution',
-      resolution,
-      '--target',
-      'es2022',
-    ];
-    run(bin('tsc'), [...flags, '--typeRoots', typeRoots, '--types', 'node', ...files], {
-      cwd: app,
-    });
+  ]);
+  for (const { version, bin: node } of nodes) {
+    console.log(`-- node ${version}`);
+    run(node, ['consumer.mjs'], { cwd: app2 });
+    run(node, ['consumer.cjs'], { cwd: app2 });
+    run(node, ['consumer-msw.mjs'], { cwd: app2 });
   }
-  rmSync(join(app, 'consumer.ts'));
-  rmSync(join(app, 'consumer-cjs.cts'));
-  run(process.execPath, ['consumer.mjs'], { cwd: app });
-  run(process.execPath, ['consumer.cjs'], { cwd: app });
+
+  // 2. TypeScript 7 and msw 3, what `npm i -D typescript msw` installs now. TypeScript 7 has no
+  //    node10 resolution any more; msw 3 needs Node 22.12+, so it runs on the matrix versions.
+  const app3 = consumer('consumer-msw3', [`msw@${MSW3}`, `typescript@${TS7}`]);
+  compile(join(app3, 'node_modules', '.bin', 'tsc'), app3, [
+    ['nodenext', 'nodenext', ['consumer.ts', 'consumer-cjs.cts']],
+    ['esnext', 'bundler', ['consumer.ts']],
+  ]);
+  const modern = nodes.filter(({ version }) => Number(version.split('.')[0]) >= 22);
+  if (modern.length === 0) console.warn('msw 3: no Node 22+ binary here, its run is skipped');
+  for (const { version, bin: node } of modern) {
+    console.log(`-- node ${version}, msw 3`);
+    run(node, ['consumer-msw.mjs'], { cwd: app3 });
+    run(node, ['consumer.cjs'], { cwd: app3 });
+  }
   console.log('package check passed');
 } finally {
   rmSync(work, { recursive: true, force: true });

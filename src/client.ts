@@ -31,8 +31,11 @@ export class MedfusionClient {
   /** Follow submitted batches. */
   readonly batches: Batches;
 
-  /** @throws {ConfigurationError} when an option is missing or wrong. */
-  constructor(private readonly given: ClientOptions) {
+  /**
+   * @param given The options; those not given are read from `MEDFUSION_*` environment variables.
+   * @throws {ConfigurationError} when an option is missing or wrong.
+   */
+  constructor(private readonly given: ClientOptions = {}) {
     this.options = resolveOptions(given);
     const o = this.options;
     this.transport = new Transport({

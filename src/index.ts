@@ -8,11 +8,12 @@ export type {
   AccessTokenCredentials,
   BasicAuthEncoding,
 } from './internal/auth';
-export type { Logger, LogLevel } from './internal/log';
+export { pinoLogger, type Logger, type LogLevel, type PinoLike } from './internal/log';
 export type { Backoff } from './internal/retry';
 export type { RequestOptions } from './internal/transport';
 
 export { PagePromise, type PageSource } from './core/page-promise';
+export type { ResponseInfo, HasLastResponse } from './core/response-info';
 export type {
   PatientPage,
   InvalidRecord,
@@ -68,6 +69,7 @@ export {
   SubmissionOutcomeUnknownError,
   WaitTimeoutError,
   PaginationLoopError,
+  type AbortReason,
   PartialSubmissionError,
   LeaseLostError,
   LeaseHeldError,

@@ -143,9 +143,11 @@ describe('status → error class', () => {
     const err = await errorOf(testClient({ maxRetries: 0 }).patients.getUpdatedPatients());
     expect(err).toBeInstanceOf(ConnectionError);
     expect(Object.keys(err as object)).not.toContain('config');
+    // The host is named (issue 13: which host could not be reached); never the path, query or headers.
     expect(JSON.stringify(err)).not.toMatch(
-      /Bearer|token-CANARY|config|headers|integration\.demo/i,
+      /Bearer|token-CANARY|config|headers|\/v2\/practice|since=/i,
     );
+    expect((err as ConnectionError).host).toBe('integration.demo.medfusion.net');
   });
 });
 
@@ -236,7 +238,7 @@ describe('retries', () => {
       testClient({ timeoutMs: 50, maxRetries: 1 }).patients.getUpdatedPatients(),
     );
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(err?.message).toBe('Request timed out after 50 ms');
+    expect(err?.message).toBe('Request to integration.demo.medfusion.net timed out after 50 ms');
   });
 });
 

@@ -2,7 +2,8 @@
  * Where `sync` keeps the feed cursor between runs. The cursor is saved only after a page was
  * processed, so a crash re-delivers at most the page in flight (at-least-once), never skips one.
  */
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import { StateStoreError, safeCause } from './errors';
 import { dirname, join, basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
@@ -76,23 +77,46 @@ export class MemoryCheckpointStore implements CheckpointStore {
 /**
  * Keeps the cursor in a file, written atomically: a temporary file in the same directory is
  * written and fsync'd, then renamed over the old one, and the directory fsync'd. A kill at any
- * instant leaves either the old cursor or the new one, never a torn file.
+ * instant leaves either the old cursor or the new one, never a torn file. `load()` (called by
+ * `sync()` before its first request) checks that the directory exists and is writable, so a wrong
+ * path fails before a page is processed; file-system failures are `StateStoreError`s.
  */
 export class FileCheckpointStore implements CheckpointStore {
   /** @param path The cursor file; its directory must exist. */
   constructor(readonly path: string) {}
 
   async load(): Promise<string | undefined> {
+    await this.checkDirectory();
     try {
       const text = (await fs.readFile(this.path, 'utf8')).trim();
       return text === '' ? undefined : text;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      throw new StateStoreError('checkpoint.load', safeCause(error));
     }
   }
 
   async save(cursor: string): Promise<void> {
+    try {
+      await this.write(cursor);
+    } catch (error) {
+      throw new StateStoreError('checkpoint.save', safeCause(error));
+    }
+  }
+
+  /** The directory must exist and be writable: the first save must not be the one to find out. */
+  private async checkDirectory(): Promise<void> {
+    const dir = dirname(this.path);
+    try {
+      const stat = await fs.stat(dir);
+      if (!stat.isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+      await fs.access(dir, fsConstants.W_OK);
+    } catch (error) {
+      throw new StateStoreError('checkpoint.open', safeCause(error));
+    }
+  }
+
+  private async write(cursor: string): Promise<void> {
     const dir = dirname(this.path);
     const tmp = join(dir, `.${basename(this.path)}.${randomUUID()}.tmp`);
     const handle = await fs.open(tmp, 'w', 0o600);

@@ -33,11 +33,28 @@ export class MedfusionError extends Error {
   /** Stable class name used by `instanceof` across package copies. */
   static readonly brand: string = 'MedfusionError';
 
-  /** `instanceof` by brand, so that it holds across the CJS and ESM copies of the package. */
+  /**
+   * `instanceof` by the ordinary prototype chain (so `Sub.prototype instanceof MedfusionError`
+   * holds, as frameworks that test class hierarchies expect) or by brand, so that it also holds
+   * across the CJS and ESM copies of the package.
+   */
   static override [Symbol.hasInstance](instance: unknown): boolean {
     if (typeof instance !== 'object' || instance === null) return false;
+    if (Function.prototype[Symbol.hasInstance].call(this, instance)) return true;
     const chain = (instance as { [BRAND]?: readonly string[] })[BRAND];
-    return Array.isArray(chain) && chain.includes(this.brand);
+    if (Array.isArray(chain)) return chain.includes(this.brand);
+    // A prototype of the other copy's class: its constructor carries the brands of its chain.
+    const brands: string[] = [];
+    for (
+      let c: unknown = (instance as { constructor?: unknown }).constructor;
+      typeof c === 'function' && 'brand' in c;
+    ) {
+      brands.push((c as typeof MedfusionError).brand);
+      c = Object.getPrototypeOf(c);
+    }
+    return (
+      Object.prototype.hasOwnProperty.call(instance, 'constructor') && brands.includes(this.brand)
+    );
   }
 
   constructor(message: string) {
@@ -97,6 +114,8 @@ export interface APIErrorInit {
   path: string;
   requestId?: string;
   responseMessage?: string;
+  /** An OAuth-style `error` code of a JSON error body (`invalid_client`). */
+  errorCode?: string;
 }
 
 /**
@@ -121,7 +140,9 @@ export class APIError extends MedfusionError {
   declare readonly responseMessage?: string;
 
   constructor(init: APIErrorInit) {
-    const code = init.responseMessage ? parseResponseCode(init.responseMessage) : undefined;
+    const code =
+      (init.responseMessage ? parseResponseCode(init.responseMessage) : undefined) ??
+      init.errorCode;
     const detail = code ? ` (${code})` : '';
     super(`${init.method} ${init.path} failed with status ${init.status}${detail}`);
     this.status = init.status;
@@ -190,14 +211,33 @@ const STATUS_CLASSES: Record<number, new (init: APIErrorInit) => APIError> = {
 /** The OAuth token endpoint (or the application lookup) refused. */
 export class OAuthError extends MedfusionError {
   static override readonly brand: string = 'OAuthError';
+  /** The server's OAuth `error` code (`invalid_client`, `invalid_grant`, …), when it sent one. Not PHI. */
+  readonly code?: string;
+
   constructor(
     /** The token (or application) endpoint's HTTP status. */
     readonly status: number,
     reason: string,
+    code?: string,
   ) {
-    super(`OAuth token request failed with status ${status}: ${reason}`);
+    super(
+      `OAuth token request failed with status ${status}${code ? ` (${code})` : ''}: ${reason}` +
+        (OAUTH_HINTS[code ?? ''] ?? (status === 401 ? OAUTH_HINTS.invalid_client : '') ?? ''),
+    );
+    if (code !== undefined) this.code = code;
   }
 }
+
+/** What to check for each OAuth refusal: the remedy, never a value. */
+const OAUTH_HINTS: Record<string, string> = {
+  invalid_client:
+    '. Check clientId and clientSecret, and the Basic encoding: Medfusion documents the raw ' +
+    "`clientId:clientSecret` pair (basicAuth: 'raw', the default); try basicAuth: 'base64' if your environment expects standard Basic",
+  invalid_grant: '. Check the practice user: username and password',
+  unauthorized_client: '. Check that the application may use the password grant',
+  unsupported_grant_type: '. The server does not accept the password grant for this application',
+  invalid_request: '. The token request was malformed; please report it',
+};
 
 /** What is kept of a transport failure: its code and class, never headers, URLs or bodies. */
 export interface SafeCause {
@@ -210,29 +250,58 @@ export interface SafeCause {
 /** The connection failed (refused, reset, DNS). */
 export class ConnectionError extends MedfusionError {
   static override readonly brand: string = 'ConnectionError';
+  /** The host (and port) that could not be reached: Medfusion's or yours, never a patient value. */
+  readonly host?: string;
+
   constructor(
     /** What failed underneath: class and code only. */
     override readonly cause: SafeCause,
-    message = `Connection error${cause.code ? ` (${cause.code})` : ''}`,
+    message?: string,
+    host?: string,
   ) {
-    super(message);
+    super(
+      message ??
+        `Connection error${host ? ` to ${host}` : ''}${cause.code ? ` (${cause.code})` : ''}`,
+    );
+    if (host !== undefined) this.host = host;
   }
 }
 
-/** One attempt took longer than `timeoutMs`. */
+/** One attempt took longer than its `timeoutMs`. */
 export class TimeoutError extends ConnectionError {
   static override readonly brand: string = 'TimeoutError';
-  constructor(cause: SafeCause, timeoutMs: number) {
-    super(cause, `Request timed out after ${timeoutMs} ms`);
+  constructor(cause: SafeCause, timeoutMs: number, host?: string) {
+    super(cause, `Request${host ? ` to ${host}` : ''} timed out after ${timeoutMs} ms`, host);
   }
 }
 
-/** The caller's `AbortSignal` fired. */
+/** Why a request was aborted, as far as the SDK can tell without reading the caller's values. */
+export type AbortReason = 'caller' | 'timeout';
+
+/**
+ * The caller's `AbortSignal` fired. `reason` tells a timeout signal (`AbortSignal.timeout()`, a
+ * `TimeoutError` reason) from a cancel; the signal's own reason value is never copied.
+ */
 export class AbortError extends MedfusionError {
   static override readonly brand: string = 'AbortError';
-  constructor(override readonly cause: SafeCause = { name: 'AbortError' }) {
-    super('Request was aborted');
+  /** `timeout` when the signal's reason was a timeout (`AbortSignal.timeout`), else `caller`. */
+  readonly reason: AbortReason;
+
+  constructor(
+    override readonly cause: SafeCause = { name: 'AbortError' },
+    reason: AbortReason = 'caller',
+  ) {
+    super(reason === 'timeout' ? 'Request was aborted by a timeout signal' : 'Request was aborted');
+    this.reason = reason;
   }
+}
+
+/** The kind of reason an aborted signal carries: a timeout, or anything else (a cancel). */
+export function abortReasonOf(signal: AbortSignal | undefined): AbortReason {
+  const reason: unknown = signal?.reason;
+  const name =
+    typeof reason === 'object' && reason !== null ? (reason as { name?: unknown }).name : undefined;
+  return name === 'TimeoutError' ? 'timeout' : 'caller';
 }
 
 /** A 2xx body that is not what the API sends (HTML, truncated, wrong root, DOCTYPE). */

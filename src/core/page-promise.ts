@@ -9,7 +9,7 @@
  *
  * Nothing is sent until it is awaited or iterated.
  */
-import { AbortError, PaginationLoopError } from './errors';
+import { AbortError, PaginationLoopError, abortReasonOf } from './errors';
 
 /** What a pageable endpoint provides. */
 export interface PageSource<P, I> {
@@ -89,7 +89,8 @@ export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
         }
         yield page;
         if (looping) throw new PaginationLoopError();
-        if (this.opts.signal?.aborted) throw new AbortError();
+        if (this.opts.signal?.aborted)
+          throw new AbortError(undefined, abortReasonOf(this.opts.signal));
       }
     } finally {
       stop.abort();

@@ -3,6 +3,7 @@ import * as t from 'io-ts';
 import { ValidationError, type ValidationIssue } from './errors';
 import { decodeResponse } from './read-response';
 import type { RawResponse } from '../internal/transport';
+import { responseInfo, withLastResponse, type HasLastResponse } from './response-info';
 import type { Logger } from '../internal/log';
 import { isLeft, toIssues } from '../models/codec';
 import type { ApiVersion } from '../models/enums';
@@ -35,7 +36,7 @@ export interface InvalidRecord {
 export type InvalidRecordPolicy = 'strict' | 'quarantine';
 
 /** One answer of the feed. */
-export interface PatientPage {
+export interface PatientPage extends HasLastResponse {
   /** The patients, in the server's (timestamp) order. A patient may appear again in a later page with newer data. */
   patients: Patient[];
   /** The `Last-Timestamp` header: send it back verbatim as the next `since`. */
@@ -71,7 +72,7 @@ export function readPatientPage(
   const cursor = res.headers['last-timestamp']?.trim() || undefined;
   const base = cursor !== undefined ? { cursor } : {};
   if (res.status === 204 || res.body.trim() === '')
-    return { patients: [], ...base, hasMore: false };
+    return withLastResponse({ patients: [], ...base, hasMore: false }, responseInfo(res));
 
   const decoded = decodeResponse(res, (body) =>
     decodePatientBatch(body, { strict: false, direction: 'response', expectedVersion: version }),
@@ -122,14 +123,17 @@ export function readPatientPage(
   if (unrecognized > 0) {
     logger.warn('medfusion values outside known enumerations were kept', { count: unrecognized });
   }
-  return {
-    patients,
-    ...base,
-    ...(decoded.header.batchId ? { batchId: decoded.header.batchId } : {}),
-    // Full by its records, valid or not: a page of set-aside records still has a next page.
-    hasMore: decoded.patients.length >= max && cursor !== undefined,
-    ...(quarantine ? { invalidRecords: invalid } : {}),
-  };
+  return withLastResponse(
+    {
+      patients,
+      ...base,
+      ...(decoded.header.batchId ? { batchId: decoded.header.batchId } : {}),
+      // Full by its records, valid or not: a page of set-aside records still has a next page.
+      hasMore: decoded.patients.length >= max && cursor !== undefined,
+      ...(quarantine ? { invalidRecords: invalid } : {}),
+    },
+    responseInfo(res),
+  );
 }
 
 /** How many records a page held, the set-aside ones included. */

@@ -7,6 +7,7 @@ import { format } from 'date-fns/format';
 import { ResponseParseError, SubmissionOutcomeUnknownError } from './errors';
 import type { ClientCore } from './resource';
 import type { RawResponse, RequestOptions } from '../internal/transport';
+import { responseInfo, withLastResponse } from './response-info';
 import type { BatchSubmission } from '../models/batch';
 import { path } from '../internal/path';
 import { decodeProcessingResponse, type Device } from '../xml/documents';
@@ -51,15 +52,18 @@ export async function submit(
     throw new SubmissionOutcomeUnknownError(batchId, practicePatientIds, cause);
   }
   const o = core.options;
-  return {
-    dataJobId: accepted.dataJobId,
-    statusUrl:
-      accepted.location ??
-      `${o.baseUrl}/v1${path`/practice/${o.practiceId}/processingStatus/${accepted.dataJobId}`}`,
-    ...(batchId !== undefined ? { batchId } : {}),
-    ...(accepted.messageId ? { messageId: accepted.messageId } : {}),
-    practicePatientIds,
-  };
+  return withLastResponse(
+    {
+      dataJobId: accepted.dataJobId,
+      statusUrl:
+        accepted.location ??
+        `${o.baseUrl}/v1${path`/practice/${o.practiceId}/processingStatus/${accepted.dataJobId}`}`,
+      ...(batchId !== undefined ? { batchId } : {}),
+      ...(accepted.messageId ? { messageId: accepted.messageId } : {}),
+      practicePatientIds,
+    },
+    responseInfo(res),
+  );
 }
 
 function readAcceptance(res: RawResponse): {

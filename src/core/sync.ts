@@ -7,6 +7,7 @@
  */
 import type { CheckpointRun, CheckpointStore, TransactionalCheckpointStore } from './checkpoint';
 import { LeaseLostError, ValidationError } from './errors';
+import { withLastResponse, type HasLastResponse } from './response-info';
 import type { PagePromise } from './page-promise';
 import type { InvalidRecord, InvalidRecordPolicy, PatientPage } from './patient-page';
 import type { Patient } from '../models/patient';
@@ -74,8 +75,8 @@ export interface ExactlyOnceSyncOptions<Tx> extends SyncOptionsBase {
 /** Options of `client.patients.sync`: at-least-once (default) or exactly-once. */
 export type SyncOptions<Tx = unknown> = AtLeastOnceSyncOptions | ExactlyOnceSyncOptions<Tx>;
 
-/** What a sync did. */
-export interface SyncResult {
+/** What a sync did; `lastResponse` is the answer of its last page. */
+export interface SyncResult extends HasLastResponse {
   /** Pages fetched in this run (an empty closing page included). */
   pages: number;
   /** Patient records delivered to `onPage`. */
@@ -110,11 +111,13 @@ export async function runSync<Tx>(
   let pages = 0;
   let patients = 0;
   let quarantined = 0;
+  let last: PatientPage | undefined;
   try {
     for await (const page of feed(cursor, {
       signal: stop.signal,
       beforeFetch: () => run.ensureHeld(),
     }).pages()) {
+      last = page;
       const moved = page.cursor !== undefined && page.cursor !== cursor ? page.cursor : undefined;
       const hasPatients = page.patients.length > 0;
       // Set-aside records are handed over before the cursor moves past them.
@@ -142,7 +145,10 @@ export async function runSync<Tx>(
     stop.dispose();
     await run.end();
   }
-  return { pages, patients, quarantined, ...(cursor !== undefined ? { cursor } : {}) };
+  return withLastResponse(
+    { pages, patients, quarantined, ...(cursor !== undefined ? { cursor } : {}) },
+    last?.lastResponse,
+  );
 }
 
 function checkDelivery<Tx>(opts: SyncOptions<Tx>): boolean {

@@ -125,7 +125,11 @@ export class TokenProvider implements TokenSource {
       return await call();
     } catch (error) {
       if (error instanceof APIError)
-        throw new OAuthError(error.status, 'the OAuth endpoint refused the request');
+        throw new OAuthError(
+          error.status,
+          'the OAuth endpoint refused the request',
+          error.responseCode,
+        );
       throw error;
     }
   }

@@ -4,7 +4,10 @@
  * attempt, duration, request id) are ever passed: never bodies, credentials or patient values.
  */
 
-/** Any pino/winston/console-like logger. */
+/**
+ * The SDK's logger shape: `(message, fields)`. `console` and winston take it as is; a pino logger
+ * (which takes `(fields, message)`) is recognised and adapted, or wrap one with `pinoLogger()`.
+ */
 export interface Logger {
   /** Details (off unless `logLevel: 'debug'`). */
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -34,4 +37,43 @@ export function leveled(logger: Logger, level: LogLevel): Logger {
     warn: on('warn') ? (m, f) => logger.warn(m, f) : noop,
     error: on('error') ? (m, f) => logger.error(m, f) : noop,
   };
+}
+
+/** The part of a pino logger the SDK uses: `logger.info(fields, message)`. */
+export interface PinoLike {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/**
+ * Adapts a pino logger, which takes `(fields, message)`: every line keeps its message and its
+ * fields. `MedfusionClient` does this by itself for a pino logger it recognises.
+ *
+ * @example
+ * new MedfusionClient({ ...options, logger: pinoLogger(pino()) });
+ */
+export function pinoLogger(pino: PinoLike): Logger {
+  return {
+    debug: (m, f) => pino.debug(f ?? {}, m),
+    info: (m, f) => pino.info(f ?? {}, m),
+    warn: (m, f) => pino.warn(f ?? {}, m),
+    error: (m, f) => pino.error(f ?? {}, m),
+  };
+}
+
+/**
+ * Whether `logger` is a pino logger: pino's have `bindings()`, `child()` and `levels.values`
+ * (winston's `levels` is a plain map of numbers, console has none of them).
+ */
+export function isPino(logger: object): logger is PinoLike {
+  const l = logger as { bindings?: unknown; child?: unknown; levels?: { values?: unknown } };
+  return (
+    typeof l.bindings === 'function' &&
+    typeof l.child === 'function' &&
+    typeof l.levels === 'object' &&
+    l.levels !== null &&
+    typeof l.levels.values === 'object'
+  );
 }

@@ -5,7 +5,7 @@
 import { ConfigurationError } from '../core/errors';
 import { API_VERSIONS, type ApiVersion } from '../models/enums';
 import type { BasicAuthEncoding, Credentials } from './auth';
-import { leveled, silentLogger, type Logger, type LogLevel } from './log';
+import { isPino, leveled, pinoLogger, silentLogger, type Logger, type LogLevel } from './log';
 import { DEFAULT_BACKOFF, type Backoff } from './retry';
 import { VERSION } from '../version';
 import { isPathId } from './path';
@@ -29,16 +29,24 @@ export interface SenderOptions {
 
 /** Options of {@link MedfusionClient}. */
 export interface ClientOptions {
-  /** The integration practice UUID Medfusion issued. Required. */
-  practiceId: string;
+  /** The integration practice UUID Medfusion issued. @default process.env.MEDFUSION_PRACTICE_ID (required one way or the other) */
+  practiceId?: string;
   /** Medfusion's test (`demo`) or live (`production`) host. Give this or `baseUrl`. */
   environment?: keyof typeof ENVIRONMENTS;
-  /** Any other host, such as the sandbox. Must be `https:` unless it is loopback. */
+  /**
+   * Any other host, such as the sandbox: scheme, host, optional port and optional path prefix
+   * (`https://gateway.example.com/medfusion`: requests then go to `/medfusion/v1/...`, and are logged
+   * so). No credentials, query or fragment. Must be `https:` unless the host is loopback.
+   * @default process.env.MEDFUSION_BASE_URL, when `environment` is not given either
+   */
   baseUrl?: string;
   /** Version of the patient resource. @default 'v2' */
   apiVersion?: ApiVersion;
-  /** One of the three credential forms. Required. */
-  credentials: Credentials;
+  /**
+   * One of the three credential forms. Required, unless the environment holds them:
+   * `MEDFUSION_CLIENT_ID`, `MEDFUSION_CLIENT_SECRET`, `MEDFUSION_USERNAME`, `MEDFUSION_PASSWORD`.
+   */
+  credentials?: Credentials;
   /** How `clientId:clientSecret` is written in the token request's Basic header. @default 'raw' (as Medfusion documents) */
   basicAuth?: BasicAuthEncoding;
   /** Time limit of each attempt, in ms. @default 30000 */
@@ -127,6 +135,39 @@ function positive(option: string, v: unknown, fallback: number, integer = false,
   return v;
 }
 
+/**
+ * Options not given are read from the environment, as the anchors do with their API keys:
+ * `MEDFUSION_PRACTICE_ID`, `MEDFUSION_BASE_URL` (when no `environment` either), and the four
+ * credential variables together. Options given always win.
+ */
+function withEnvironmentDefaults(
+  o: ClientOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ClientOptions {
+  const read = (name: string): string | undefined => {
+    const v = env[name];
+    return v !== undefined && v.trim() !== '' ? v : undefined;
+  };
+  const practiceId = o.practiceId ?? read('MEDFUSION_PRACTICE_ID');
+  const baseUrl =
+    o.baseUrl ?? (o.environment === undefined ? read('MEDFUSION_BASE_URL') : undefined);
+  const fromEnv = {
+    clientId: read('MEDFUSION_CLIENT_ID'),
+    clientSecret: read('MEDFUSION_CLIENT_SECRET'),
+    username: read('MEDFUSION_USERNAME'),
+    password: read('MEDFUSION_PASSWORD'),
+  };
+  const credentials =
+    o.credentials ??
+    (Object.values(fromEnv).some((v) => v !== undefined) ? (fromEnv as Credentials) : undefined);
+  return {
+    ...o,
+    ...(practiceId !== undefined ? { practiceId } : {}),
+    ...(baseUrl !== undefined ? { baseUrl } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
+  };
+}
+
 /** A full page is about 0.75 MB; this leaves five times that (see `maxResponseBytes`). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
@@ -140,7 +181,10 @@ function resolveBaseUrl(o: ClientOptions): string {
   if (o.baseUrl !== undefined && o.environment !== undefined)
     fail('baseUrl', 'give environment or baseUrl, not both');
   if (o.environment !== undefined) {
-    return ENVIRONMENTS[o.environment] ?? fail('environment', "must be 'demo' or 'production'");
+    // By own key only: 'toString' or '__proto__' must not pass as an environment.
+    return Object.prototype.hasOwnProperty.call(ENVIRONMENTS, o.environment)
+      ? ENVIRONMENTS[o.environment]
+      : fail('environment', "must be 'demo' or 'production'");
   }
   if (o.baseUrl === undefined)
     return fail('environment', "give environment ('demo' | 'production') or baseUrl");
@@ -159,7 +203,11 @@ function resolveBaseUrl(o: ClientOptions): string {
 }
 
 function resolveCredentials(c: unknown): Credentials {
-  if (!isObject(c)) return fail('credentials', 'required');
+  if (!isObject(c))
+    return fail(
+      'credentials',
+      'required (or set MEDFUSION_CLIENT_ID, MEDFUSION_CLIENT_SECRET, MEDFUSION_USERNAME, MEDFUSION_PASSWORD)',
+    );
   const has = (k: string) => c[k] !== undefined;
   const need = (keys: string[]) => {
     for (const k of keys)
@@ -177,7 +225,8 @@ function resolveLogger(l: unknown): Logger {
   if (!isObject(l) || methods.some((m) => typeof l[m] !== 'function')) {
     return fail('logger', 'must have debug, info, warn and error methods');
   }
-  return l as unknown as Logger;
+  // pino takes (fields, message): handed the SDK's (message, fields) it would drop every field.
+  return isPino(l) ? pinoLogger(l) : (l as unknown as Logger);
 }
 
 function oneOf<T extends string>(option: string, v: unknown, values: readonly T[], fallback: T): T {
@@ -188,6 +237,8 @@ function oneOf<T extends string>(option: string, v: unknown, values: readonly T[
 /** Validates and completes the options. */
 export function resolveOptions(o: ClientOptions): ResolvedOptions {
   if (!isObject(o)) fail('options', 'required');
+  o = withEnvironmentDefaults(o);
+  if (o.practiceId === undefined) fail('practiceId', 'required (or set MEDFUSION_PRACTICE_ID)');
   if (!isPathId(o.practiceId))
     fail('practiceId', 'must be the practice UUID (letters, digits, -, _, . and ~ only)');
   const backoff = { ...DEFAULT_BACKOFF, ...(o.retryBackoff ?? {}) };
@@ -203,7 +254,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   const baseUrl = resolveBaseUrl(o);
   const proxy = resolveProxy(o.proxy, baseUrl, isLoopback(new URL(baseUrl).hostname));
   const resolved: ResolvedOptions = {
-    practiceId: o.practiceId,
+    practiceId: o.practiceId as string,
     baseUrl,
     apiVersion: oneOf('apiVersion', o.apiVersion, API_VERSIONS, 'v2'),
     credentials: resolveCredentials(o.credentials),

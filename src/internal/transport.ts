@@ -8,6 +8,7 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import {
   AbortError,
+  abortReasonOf,
   APIError,
   ConnectionError,
   type MedfusionError,
@@ -70,6 +71,8 @@ export interface RawResponse {
   headers: ResponseHeaders;
   body: string;
   contentType: string | undefined;
+  /** The server's request id, when it sent one. */
+  requestId?: string;
 }
 
 /** Where bearer tokens come from; see `auth.ts`. */
@@ -96,7 +99,15 @@ export class Transport {
   private readonly http: AxiosInstance;
   tokens: TokenSource | undefined;
 
+  /** `host:port` of the base URL, named in connection errors. */
+  private readonly host: string;
+  /** The path of the base URL (`/api` in `https://host/api`), which every request path is under. */
+  private readonly basePath: string;
+
   constructor(readonly config: TransportConfig) {
+    const base = new URL(config.baseUrl);
+    this.host = base.host;
+    this.basePath = base.pathname.replace(/\/+$/, '');
     this.http = axios.create({
       baseURL: config.baseUrl,
       validateStatus: () => true,
@@ -117,7 +128,7 @@ export class Transport {
     let reauthenticated = false;
 
     for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw new AbortError();
+      if (signal?.aborted) throw new AbortError(undefined, abortReasonOf(signal));
       const token = spec.auth.kind === 'bearer' ? await this.bearer(signal) : undefined;
       const started = Date.now();
       let res: AxiosResponse<string>;
@@ -150,6 +161,7 @@ export class Transport {
           headers,
           body: res.data ?? '',
           contentType: headers['content-type'],
+          ...(requestId ? { requestId } : {}),
         };
       }
 
@@ -165,7 +177,7 @@ export class Transport {
         status: res.status,
         headers,
         method: spec.method,
-        path: spec.logPath ?? spec.path,
+        path: this.basePath + (spec.logPath ?? spec.path),
         ...(requestId ? { requestId } : {}),
         ...responseMessageOf(res.data),
       });
@@ -235,7 +247,9 @@ export class Transport {
       throw toTransportError(failure, {
         timedOut,
         callerAborted: caller?.aborted === true,
+        caller,
         timeoutMs,
+        host: this.host,
       });
     } finally {
       clearTimeout(timer);
@@ -246,7 +260,7 @@ export class Transport {
   private log(level: 'info' | 'warn', spec: RequestSpec, fields: Record<string, unknown>): void {
     this.config.logger[level]('medfusion request', {
       method: spec.method,
-      path: spec.logPath ?? spec.path,
+      path: this.basePath + (spec.logPath ?? spec.path),
       ...fields,
     });
   }
@@ -264,20 +278,26 @@ function neverSent(error: MedfusionError): boolean {
 /** Keeps only the code and class of an axios failure: no config, no headers, no URL, no body. */
 function toTransportError(
   failure: unknown,
-  how: { timedOut: boolean; callerAborted: boolean; timeoutMs: number },
+  how: {
+    timedOut: boolean;
+    callerAborted: boolean;
+    caller: AbortSignal | undefined;
+    timeoutMs: number;
+    host: string;
+  },
 ): MedfusionError {
   const code =
     typeof failure === 'object' && failure !== null
       ? (failure as { code?: unknown }).code
       : undefined;
   const cause: SafeCause = { name: 'AxiosError', ...(typeof code === 'string' ? { code } : {}) };
-  if (how.callerAborted) return new AbortError(cause);
-  if (how.timedOut) return new TimeoutError(cause, how.timeoutMs);
+  if (how.callerAborted) return new AbortError(cause, abortReasonOf(how.caller));
+  if (how.timedOut) return new TimeoutError(cause, how.timeoutMs, how.host);
   if (code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(String((failure as Error).message))) {
     // A body far larger than any page: not retried, it would only come back as large.
     return new ResponseParseError(0, undefined, 'body larger than maxResponseBytes');
   }
-  return new ConnectionError(cause);
+  return new ConnectionError(cause, undefined, how.host);
 }
 
 function plainHeaders(raw: unknown): ResponseHeaders {
@@ -295,8 +315,19 @@ function plainHeaders(raw: unknown): ResponseHeaders {
   return out;
 }
 
-/** The server's `ResponseMessage`, when an error body is a `ProcessingResponse`; HTML bodies give none. */
-function responseMessageOf(body: unknown): { responseMessage?: string } {
+/**
+ * The server's `ResponseMessage`, when an error body is a `ProcessingResponse`, or the OAuth `error`
+ * code of a JSON body (a code like `invalid_grant`, never free text); HTML bodies give none.
+ */
+function responseMessageOf(body: unknown): { responseMessage?: string; errorCode?: string } {
+  if (typeof body === 'string' && body.trimStart().startsWith('{')) {
+    try {
+      const code = (JSON.parse(body) as { error?: unknown }).error;
+      return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? { errorCode: code } : {};
+    } catch {
+      return {};
+    }
+  }
   if (typeof body !== 'string' || !body.includes('ProcessingResponse')) return {};
   try {
     const { responseMessage } = decodeProcessingResponse(body);

@@ -1,3 +1,4 @@
+import type { HasLastResponse } from '../core/response-info';
 /** Models of a submitted batch and of its processing status (wire spec sections 3 and 5). */
 import * as t from 'io-ts';
 import { struct, text } from './codec';
@@ -56,10 +57,10 @@ export const BatchStatusCodec = struct(
   },
   {},
 );
-export type BatchStatus = t.TypeOf<typeof BatchStatusCodec>;
+export type BatchStatus = t.TypeOf<typeof BatchStatusCodec> & HasLastResponse;
 
 /** What a successful POST returns: the job to follow and what was in it. */
-export interface BatchSubmission {
+export interface BatchSubmission extends HasLastResponse {
   /** The processing job id (from `DataJobId`). */
   dataJobId: string;
   /** Absolute URL of the job's processing status (the `Location` header). */

@@ -1,6 +1,7 @@
 import { APIResource } from '../core/resource';
 import { ValidationError, WaitTimeoutError } from '../core/errors';
 import { decodeResponse } from '../core/read-response';
+import { responseInfo, withLastResponse } from '../core/response-info';
 import { retryAfterMs } from '../internal/retry';
 import { sleep } from '../internal/sleep';
 import type { RawResponse, RequestOptions } from '../internal/transport';
@@ -12,8 +13,15 @@ import { decodeProcessingStatus, type ProcessingStatusFields } from '../xml/docu
 
 /** Options of `waitForCompletion`. */
 export interface WaitOptions {
-  /** Give up after this long, in ms, with a `WaitTimeoutError`. @default 600000 (10 min) */
+  /** Give up after this long in all, in ms, with a `WaitTimeoutError`. @default 600000 (10 min) */
+  waitTimeoutMs?: number;
+  /**
+   * @deprecated Use `waitTimeoutMs`: everywhere else `timeoutMs` means one attempt. Still read
+   * here, as the whole wait, when `waitTimeoutMs` is not given.
+   */
   timeoutMs?: number;
+  /** Options of each status request: `timeoutMs` (per attempt) and `maxRetries`. */
+  requestOptions?: Omit<RequestOptions, 'signal'>;
   /** First delay between polls, in ms. @default 2000 */
   minDelayMs?: number;
   /** Largest delay between polls, in ms. @default 30000 */
@@ -64,11 +72,14 @@ export class Batches extends APIResource {
     job: string | BatchSubmission,
     options: WaitOptions = {},
   ): Promise<BatchStatus> {
-    const timeoutMs = options.timeoutMs ?? 600_000;
+    const timeoutMs = options.waitTimeoutMs ?? options.timeoutMs ?? 600_000;
     const minDelay = options.minDelayMs ?? 2000;
     const maxDelay = Math.max(minDelay, options.maxDelayMs ?? 30_000);
     const deadline = Date.now() + timeoutMs;
-    const request = options.signal ? { signal: options.signal } : {};
+    const request = {
+      ...options.requestOptions,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     for (let poll = 0; ; poll++) {
       const { status, retryAfter } = await this.fetchStatus(job, request);
       options.onProgress?.(status);
@@ -105,5 +116,5 @@ export class Batches extends APIResource {
 export function readBatchStatus(res: RawResponse): BatchStatus {
   const decoded = decodeResponse(res, decodeProcessingStatus);
   if (decoded.issues.length > 0) throw new ValidationError('processing status', decoded.issues);
-  return summarize(decoded.fields);
+  return withLastResponse(summarize(decoded.fields), responseInfo(res));
 }

@@ -43,22 +43,30 @@ async function main(): Promise<void> {
   const num = (name: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new Error(`--${name} must be a number >= 0`);
+    return n;
+  };
+  /** Counts, ports and milliseconds are whole numbers: `3.5` patients is a mistake, not 4. */
+  const int = (name: string, v: string | undefined): number | undefined => {
+    const n = num(name, v);
+    if (n !== undefined && !Number.isInteger(n))
+      throw new Error(`--${name} must be an integer >= 0`);
     return n;
   };
   const sb = await startSandbox({
-    port: num('port', values.port) ?? 0,
-    processingDelayMs: num('processing-delay', values['processing-delay']) ?? 0,
-    tokenTtlSeconds: num('token-ttl', values['token-ttl']) ?? 1799,
+    port: int('port', values.port) ?? 0,
+    processingDelayMs: int('processing-delay', values['processing-delay']) ?? 0,
+    tokenTtlSeconds: int('token-ttl', values['token-ttl']) ?? 1799,
     faults: {
       rate429: num('rate-429', values['rate-429']),
       rate503: num('rate-503', values['rate-503']),
       resetRate: num('reset-rate', values['reset-rate']),
-      latencyMs: num('latency', values.latency),
+      latencyMs: int('latency', values.latency),
     },
   });
   const seeded = sb.seedRegisteredPatients(
-    num('seed-patients', values['seed-patients']) ?? 0,
+    int('seed-patients', values['seed-patients']) ?? 0,
   ).length;
   const details = {
     url: sb.url,

@@ -4,6 +4,7 @@
  * package's own schema tables and validates posts with the package's own codecs. Each endpoint is in
  * `endpoints/`, the shared state in `state.ts`; this class routes requests and offers the controls.
  */
+import { randomUUID } from 'node:crypto';
 import type { Patient } from '../models/patient';
 import type { FaultOptions } from './faults';
 import { sampleInvite } from './seed';
@@ -129,8 +130,16 @@ export class Emulator {
   // -------------------------------------------------------------------------------------------
   // The wire.
 
-  /** Answers one request; the node:http server and the msw handlers both call this. */
+  /**
+   * Answers one request; the node:http server and the msw handlers both call this. Every answer
+   * carries an `x-request-id`, as a real API gateway's would, so `requestId` shows in tests.
+   */
   handle(req: EmulatorRequest): EmulatorResponse {
+    const res = this.answer(req);
+    return { ...res, headers: { ...res.headers, 'x-request-id': `sbx-${randomUUID()}` } };
+  }
+
+  private answer(req: EmulatorRequest): EmulatorResponse {
     const state = this.state;
     state.stats.requests++;
     state.advance();

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The unit tests on every Node version users run (22, 24, 26; npm test runs them on this node).
+// The long reliability runs (kills, memory, hostile input) run once, on this node, in `npm test`.
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { nodeBinaries } from './node-binaries.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const HEAVY = ['crash', 'sandbox-memory', 'hostile', 'decode-memory', 'examples', 'docs'];
+for (const { version, bin } of nodeBinaries().slice(1)) {
+  console.log(`\n$ node ${version}: unit tests`);
+  execFileSync(
+    bin,
+    [
+      'node_modules/jest/bin/jest.js',
+      '--testPathIgnorePatterns',
+      ...HEAVY.map((h) => `${h}\\.test\\.ts$`),
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+}
+console.log('node matrix: unit tests passed on every version');
