@@ -2,37 +2,16 @@
 // through the PostgreSQL invitation ledger on every run.
 // argv: <baseUrl> <practiceId> <credentials JSON> <database url> <count> <resendUnknown: 0|1>
 // Prints one JSON line: { ok: true, batches } or { error, unknown: [batchId], failed, notSent }.
-import { Pool } from 'pg';
-import {
-  MedfusionClient,
-  PartialSubmissionError,
-  SubmissionOutcomeUnknownError,
-} from '../../src/index';
+import { PartialSubmissionError, SubmissionOutcomeUnknownError } from '../../src/index';
 import { PostgresInvitationLedger } from '../../src/postgres/index';
 import { sampleInvite } from '../../src/sandbox/index';
+import { workerClient, workerPool } from './worker';
 
-const [baseUrl, practiceId, credentials, databaseUrl, count, resend] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-];
+const { client, rest } = workerClient();
+const [databaseUrl, count, resend] = rest as [string, string, string];
 
 async function main(): Promise<void> {
-  const pool = new Pool({ connectionString: databaseUrl, max: 3 });
-  pool.on('error', () => undefined);
-  const client = new MedfusionClient({
-    baseUrl,
-    practiceId,
-    credentials: JSON.parse(credentials) as {
-      clientId: string;
-      clientSecret: string;
-      username: string;
-      password: string;
-    },
-  });
+  const pool = workerPool(databaseUrl);
   const invites = Array.from({ length: Number(count) }, (_, i) => sampleInvite(i, 11));
   try {
     const batches = await client.patients.invitePatients(invites, {

@@ -2,17 +2,11 @@
 // the `synced` table with a plain, non-idempotent INSERT per patient.
 // argv: <baseUrl> <practiceId> <credentials JSON> <database url> <options JSON>
 // Prints one JSON line at the end: { ok: true, patients, cursor } or { error: <class name> }.
-import { Pool } from 'pg';
-import { MedfusionClient } from '../../src/index';
 import { PostgresCheckpointStore } from '../../src/postgres/index';
+import { workerClient, workerPool } from './worker';
 
-const [baseUrl, practiceId, credentials, databaseUrl, optionsJson] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-];
+const { client, practiceId, rest } = workerClient();
+const [databaseUrl, optionsJson] = rest as [string, string];
 const options = JSON.parse(optionsJson) as {
   name: string;
   leaseMs: number;
@@ -23,18 +17,7 @@ const options = JSON.parse(optionsJson) as {
 };
 
 async function main(): Promise<void> {
-  const pool = new Pool({ connectionString: databaseUrl, max: 3 });
-  pool.on('error', () => undefined);
-  const client = new MedfusionClient({
-    baseUrl,
-    practiceId,
-    credentials: JSON.parse(credentials) as {
-      clientId: string;
-      clientSecret: string;
-      username: string;
-      password: string;
-    },
-  });
+  const pool = workerPool(databaseUrl);
   const checkpoint = new PostgresCheckpointStore({
     pool,
     practiceId,

@@ -4,26 +4,11 @@
 // when it starts, works for 300 ms (so kills land inside it), then appends to <dir>/quarantine.log.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileCheckpointStore, MedfusionClient } from '../../src/index';
+import { FileCheckpointStore } from '../../src/index';
+import { workerClient } from './worker';
 
-const [baseUrl, practiceId, credentials, checkpointPath, dir, run] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-];
-const client = new MedfusionClient({
-  baseUrl,
-  practiceId,
-  credentials: JSON.parse(credentials) as {
-    clientId: string;
-    clientSecret: string;
-    username: string;
-    password: string;
-  },
-});
+const { client, rest } = workerClient();
+const [checkpointPath, dir, run] = rest as [string, string, string];
 
 void client.patients
   .sync({

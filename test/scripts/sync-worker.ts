@@ -2,25 +2,11 @@
 // argv: <baseUrl> <practiceId> <credentials JSON> <checkpoint file> <processed log>
 // Each processed page is appended to the log (and fsync'd) inside onPage, before the cursor is saved.
 import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs';
-import { FileCheckpointStore, MedfusionClient } from '../../src/index';
+import { FileCheckpointStore } from '../../src/index';
+import { workerClient } from './worker';
 
-const [baseUrl, practiceId, credentials, checkpointPath, logPath] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-];
-const client = new MedfusionClient({
-  baseUrl,
-  practiceId,
-  credentials: JSON.parse(credentials) as {
-    clientId: string;
-    clientSecret: string;
-    username: string;
-    password: string;
-  },
-});
+const { client, rest } = workerClient();
+const [checkpointPath, logPath] = rest as [string, string];
 
 void client.patients
   .sync({
