@@ -56,7 +56,16 @@ export function summarize(fields: ProcessingStatusFields): BatchStatus {
 
 /** Follow submitted batches through processing. */
 export class Batches extends APIResource {
-  /** The processing status of a job, by `dataJobId` or from a `BatchSubmission`. */
+  /**
+   * The processing status of a job, by `dataJobId` or from a `BatchSubmission`.
+   *
+   * @throws {ValidationError} `job` is not a job id (before any request), or the status breaks the model.
+   * @throws {NotFoundError} no such job for this practice.
+   * @throws {ResponseParseError} {@link APIError} {@link OAuthError} {@link ConnectionError} {@link AbortError} after retries, or the caller's signal.
+   * @example
+   * const status = await client.batches.getStatus(job);
+   * if (status.done && status.state !== 'COMPLETED') console.warn(status.messages.filter((m) => m.error));
+   */
   async getStatus(job: string | BatchSubmission, options?: RequestOptions): Promise<BatchStatus> {
     return (await this.fetchStatus(job, options)).status;
   }
@@ -65,6 +74,10 @@ export class Batches extends APIResource {
    * Polls until every message is `COMPLETED` or `ERROR`, with exponential backoff and jitter
    * between `minDelayMs` and `maxDelayMs`, honouring `Retry-After`.
    *
+   * A finished job resolves, whatever its state: check `state` (`COMPLETED`, `ERROR`, `PARTIAL`).
+   * @throws {WaitTimeoutError} not done within `waitTimeoutMs`; `lastStatus` is the last status seen.
+   * @throws {AbortError} the caller's signal fired.
+   * @throws {ValidationError} {@link NotFoundError} {@link APIError} {@link OAuthError} {@link ConnectionError} as for `getStatus`.
    * @example
    * const status = await client.batches.waitForCompletion(job, { onProgress: (s) => metrics.gauge(s.state) });
    */

@@ -103,6 +103,11 @@ export class Patients extends APIResource {
    * Invites one patient: POST a one-patient `PatientBatch`. Resolves once Medfusion accepted the
    * batch (202); processing happens later, follow it with `client.batches.waitForCompletion`.
    *
+   * @throws {ValidationError} an invite breaks a rule (before anything is sent; paths and rules, no values).
+   * @throws {AuthenticationError} {@link OAuthError} the credentials were refused.
+   * @throws {APIError} Medfusion refused the batch (`BadRequestError`, `RateLimitError` after retries, …).
+   * @throws {SubmissionOutcomeUnknownError} the POST may have arrived: not re-sent; check before resubmitting with its `batchId`.
+   * @throws {ConnectionError} {@link TimeoutError} {@link AbortError} transport failures before sending, or the caller's signal.
    * @example
    * const job = await client.patients.invitePatient({
    *   practicePatientId: 'P-1001',
@@ -125,6 +130,10 @@ export class Patients extends APIResource {
    * `PartialSubmissionError` as `SubmissionOutcomeUnknownError`s with their `BatchId`, not resent,
    * unless `resendUnknown` is set. Rerun with the same invites, order and `batchSize`.
    *
+   * @throws {ValidationError} an invite or an option breaks a rule (before anything is sent).
+   * @throws {PartialSubmissionError} a batch failed or its outcome is unknown: `submitted`, `failed` (with each error, such as `SubmissionOutcomeUnknownError`) and `notSent`.
+   * @throws {StateStoreError} the ledger could not be read or written.
+   * @throws {OAuthError} the credentials were refused.
    * @example
    * const ledger = new FileInvitationLedger('./invitations.ledger');
    * const jobs = await client.patients.invitePatients(invites, { ledger });
@@ -180,6 +189,11 @@ export class Patients extends APIResource {
    * New and updated patients. `await` it for one page; `for await` over it for every patient until
    * the feed is drained; `.pages()` for page after page.
    *
+   * Failures come through the returned promise or iterator:
+   * @throws {ValidationError} a bad parameter (before any request), or a page that breaks the model (strict mode).
+   * @throws {ResponseParseError} a body that is not a patient batch (HTML, truncated, a second root, over `maxResponseBytes`).
+   * @throws {PaginationLoopError} the server repeated the cursor of a full page.
+   * @throws {APIError} {@link OAuthError} {@link ConnectionError} {@link TimeoutError} {@link AbortError} after retries, or the caller's signal.
    * @example
    * for await (const patient of client.patients.getUpdatedPatients({ since: cursor })) upsert(patient);
    */
@@ -201,6 +215,11 @@ export class Patients extends APIResource {
    * A store with leases lets one worker at a time sync the practice: a second `sync()` fails fast
    * with `LeaseHeldError`, and a worker whose lease was taken over gets `LeaseLostError`.
    *
+   * @throws {ValidationError} bad options (before any request), or a page that breaks the model in strict mode (the cursor stays before it).
+   * @throws {LeaseHeldError} another worker is syncing this practice (leased stores).
+   * @throws {LeaseLostError} this worker's lease was taken over; the cursor did not move.
+   * @throws {StateStoreError} the checkpoint store failed.
+   * @throws {ResponseParseError} {@link PaginationLoopError} {@link APIError} {@link OAuthError} {@link ConnectionError} {@link AbortError} as for `getUpdatedPatients`; whatever `onPage` throws is rethrown as is.
    * @example
    * await client.patients.sync({
    *   checkpoint: new FileCheckpointStore('./medfusion.cursor'),
@@ -282,7 +301,16 @@ export class Patients extends APIResource {
     );
   }
 
-  /** Cancels pending invitations (v3 `cancelinvitation`); answered like an invite, with a job to follow. */
+  /**
+   * Cancels pending invitations (v3 `cancelinvitation`); answered like an invite, with a job to follow.
+   *
+   * @throws {ValidationError} an empty list or an empty id (before anything is sent).
+   * @throws {SubmissionOutcomeUnknownError} the POST may have arrived.
+   * @throws {APIError} {@link OAuthError} {@link ConnectionError} {@link AbortError} after retries, or the caller's signal.
+   * @example
+   * const job = await client.patients.cancelInvitation(['MRN-000123']);
+   * const status = await client.batches.waitForCompletion(job);
+   */
   async cancelInvitation(
     practicePatientIds: string[],
     options?: RequestOptions,
