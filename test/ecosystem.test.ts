@@ -328,8 +328,9 @@ describe('loggers, for real', () => {
 
 describe('medfusion-sandbox bin', () => {
   it('--seed-patients 3.5 is refused: counts are integers', async () => {
-    const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
-    const error = (await promisify(execFile)(tsx, [
+    const tsxCli = join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    const error = (await promisify(execFile)(process.execPath, [
+      tsxCli,
       join(__dirname, '..', 'src/sandbox/cli.ts'),
       '--seed-patients',
       '3.5',

@@ -6,9 +6,10 @@ import { MedfusionClient } from 'medfusion-patient-sdk';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 
 const root = join(__dirname, '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
+// tsx's own entry, run by this test's node: under the Node matrix the examples run on each version.
+const tsxCli = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const run = (file: string, env: Record<string, string> = {}) =>
-  promisify(execFile)(tsx, [join(root, 'examples', file)], {
+  promisify(execFile)(process.execPath, [tsxCli, join(root, 'examples', file)], {
     cwd: root,
     timeout: 60_000,
     env: { ...process.env, ...env },
@@ -56,9 +57,13 @@ describe('examples with PostgreSQL', () => {
 
 describe('medfusion-sandbox bin', () => {
   it('starts, prints what a client needs, serves it, and stops on SIGTERM', async () => {
-    const child = spawn(tsx, [join(root, 'src/sandbox/cli.ts'), '--json', '--seed-patients', '7'], {
-      cwd: root,
-    });
+    const child = spawn(
+      process.execPath,
+      [tsxCli, join(root, 'src/sandbox/cli.ts'), '--json', '--seed-patients', '7'],
+      {
+        cwd: root,
+      },
+    );
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -90,7 +95,11 @@ describe('medfusion-sandbox bin', () => {
   });
 
   it('--help explains the options', async () => {
-    const { stdout } = await promisify(execFile)(tsx, [join(root, 'src/sandbox/cli.ts'), '--help']);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      tsxCli,
+      join(root, 'src/sandbox/cli.ts'),
+      '--help',
+    ]);
     expect(stdout).toContain('--processing-delay');
     expect(stdout).toContain('--rate-429');
   });
