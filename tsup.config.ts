@@ -9,7 +9,8 @@ export default defineConfig({
     'postgres/index': 'src/postgres/index.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // @internal members (the transport, resource constructors) stay out of the declarations users read.
+  dts: { compilerOptions: { stripInternal: true } },
   clean: true,
   sourcemap: true,
   target: 'node20',

@@ -108,11 +108,17 @@ export class ConfigurationError extends MedfusionError {
 
 /** Fields of an {@link APIError}, filled by the transport. */
 export interface APIErrorInit {
+  /** The HTTP status. */
   status: number;
+  /** The response headers, lower-case. */
   headers: ResponseHeaders;
+  /** The request's method. */
   method: string;
+  /** The request's path (ids of the practice and of jobs only; never a query). */
   path: string;
+  /** The server's request id. */
   requestId?: string;
+  /** The server's `ResponseMessage` (kept off the message: it can quote values). */
   responseMessage?: string;
   /** An OAuth-style `error` code of a JSON error body (`invalid_client`). */
   errorCode?: string;
@@ -288,6 +294,7 @@ export class AbortError extends MedfusionError {
   readonly reason: AbortReason;
 
   constructor(
+    /** What was aborted underneath: class and code only. */
     override readonly cause: SafeCause = { name: 'AbortError' },
     reason: AbortReason = 'caller',
   ) {
@@ -384,8 +391,11 @@ export class PartialSubmissionError extends MedfusionError {
   declare readonly submitted: BatchSubmission[];
   /** The batch that failed, with its error (often a `SubmissionOutcomeUnknownError`). */
   declare readonly failed: {
+    /** The patients of the batch. */
     practicePatientIds: string[];
+    /** Its `BatchId`, to check or resend it. */
     batchId?: string;
+    /** Why it failed, or why its outcome is unknown. */
     error: MedfusionError;
   }[];
   /** Practice patient ids never sent: safe to send again. */

@@ -62,6 +62,7 @@ export interface AtLeastOnceSyncOptions extends SyncOptionsBase {
  * cursor moves in the same transaction. Needs a transactional store (`PostgresCheckpointStore`).
  */
 export interface ExactlyOnceSyncOptions<Tx> extends SyncOptionsBase {
+  /** Write each page through the store's transaction, with the cursor. */
   delivery: 'exactly-once';
   /** A store that commits the page's writes with the cursor. */
   checkpoint: TransactionalCheckpointStore<Tx>;

@@ -41,9 +41,13 @@ export function leveled(logger: Logger, level: LogLevel): Logger {
 
 /** The part of a pino logger the SDK uses: `logger.info(fields, message)`. */
 export interface PinoLike {
+  /** pino's `debug(mergingObject, message)`. */
   debug(fields: object, message: string): void;
+  /** pino's `info(mergingObject, message)`. */
   info(fields: object, message: string): void;
+  /** pino's `warn(mergingObject, message)`. */
   warn(fields: object, message: string): void;
+  /** pino's `error(mergingObject, message)`. */
   error(fields: object, message: string): void;
 }
 

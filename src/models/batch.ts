@@ -1,6 +1,9 @@
-import type { HasLastResponse } from '../core/response-info';
-/** Models of a submitted batch and of its processing status (wire spec sections 3 and 5). */
+/**
+ * Models of a submitted batch and of its processing status (wire spec sections 3 and 5), as named
+ * interfaces with their codecs typed against them (see `patient.ts`).
+ */
 import * as t from 'io-ts';
+import type { HasLastResponse } from '../core/response-info';
 import { struct, text } from './codec';
 
 const anyText = text();
@@ -14,8 +17,58 @@ export const DateCodec = new t.Type<Date, Date, unknown>(
   t.identity,
 );
 
-/** The body of a 202 (or 400) to a POST: `ProcessingResponse`. */
-export const ProcessingResponseCodec = struct(
+/** The body of a 202 (or 400) to a POST (`<ProcessingResponse>`): all text, all optional. */
+export interface ProcessingResponse {
+  /** The processing job (`<DataJobId>`, older servers `<dataJobId>`). */
+  dataJobId?: string;
+  /** The acceptance's message id (`<MessageId>`). */
+  messageId?: string;
+  /** `Successful` or `Failure` (`<ProcessingStatus>`). */
+  processingStatus?: string;
+  /** The server's message (`<ResponseMessage>`); it can quote submitted values: never log it. */
+  responseMessage?: string;
+}
+
+/** Why a message ended in `ERROR` (`<Error>` of a processing-status message). */
+export interface MessageError {
+  /** The server's code, such as `PATIENT_NOT_FOUND`. */
+  code?: string;
+  /** Its description; it can quote submitted values. */
+  description?: string;
+  /** Its severity, such as `FATAL`. */
+  severity?: string;
+}
+
+/** One message of a job (`<Message>`): the job itself (no `practiceResourceId`) or one patient. */
+export interface BatchMessage {
+  /** The message id (`<MessageId>`). */
+  messageId: string;
+  /** `PROCESSING`, `COMPLETED`, `ERROR`, or another state the server reports (`<Status>/<State>`). */
+  state: string;
+  /** The patient's practice patient id (`<PracticeResourceId>`); absent on the job's own message. */
+  practiceResourceId?: string;
+  /** When the state was reached (`<StatusDate>`), read as UTC when the server gives no zone. */
+  statusDate?: Date;
+  /** Why it failed, when it did. */
+  error?: MessageError;
+}
+
+/**
+ * Where a batch is. `done` once every message is `COMPLETED` or `ERROR`; `state` sums it up:
+ * `PENDING` (not done), `COMPLETED` (all completed), `ERROR` (all failed), `PARTIAL` (some failed).
+ */
+export interface BatchStatus extends HasLastResponse {
+  /** The processing job (`<DataJobId>`). */
+  dataJobId: string;
+  /** Every message is `COMPLETED` or `ERROR`. */
+  done: boolean;
+  /** The job summed up; a finished job can be `ERROR` or `PARTIAL` without anything throwing. */
+  state: 'PENDING' | 'COMPLETED' | 'ERROR' | 'PARTIAL';
+  /** The job's message first, then one per patient. */
+  messages: BatchMessage[];
+}
+
+const ProcessingResponseRaw = struct(
   'ProcessingResponse',
   {},
   {
@@ -25,39 +78,48 @@ export const ProcessingResponseCodec = struct(
     responseMessage: anyText,
   },
 );
-export type ProcessingResponse = t.TypeOf<typeof ProcessingResponseCodec>;
-
-/** Why a message ended in `ERROR`. */
-export const MessageErrorCodec = struct(
+const MessageErrorRaw = struct(
   'MessageError',
   {},
   { code: anyText, description: anyText, severity: anyText },
 );
-export type MessageError = t.TypeOf<typeof MessageErrorCodec>;
-
-/** One message of a job: the job itself (no `practiceResourceId`) or one patient. */
-export const BatchMessageCodec = struct(
+const BatchMessageRaw = struct(
   'BatchMessage',
   { messageId: anyText, state: anyText },
-  { practiceResourceId: anyText, statusDate: DateCodec, error: MessageErrorCodec },
+  { practiceResourceId: anyText, statusDate: DateCodec, error: MessageErrorRaw },
 );
-export type BatchMessage = t.TypeOf<typeof BatchMessageCodec>;
-
-/**
- * Where a batch is. `done` once every message is `COMPLETED` or `ERROR`; `state` sums it up:
- * `PENDING` (not done), `COMPLETED` (all completed), `ERROR` (all failed), `PARTIAL` (some failed).
- */
-export const BatchStatusCodec = struct(
+const BatchStatusRaw = struct(
   'BatchStatus',
   {
     dataJobId: anyText,
     done: t.boolean,
     state: t.keyof({ PENDING: null, COMPLETED: null, ERROR: null, PARTIAL: null }),
-    messages: t.array(BatchMessageCodec),
+    messages: t.array(BatchMessageRaw),
   },
   {},
 );
-export type BatchStatus = t.TypeOf<typeof BatchStatusCodec> & HasLastResponse;
+
+/** The codecs as io-ts built them, for the type-level test that they equal the interfaces. */
+export const rawBatchCodecs = {
+  ProcessingResponse: ProcessingResponseRaw,
+  MessageError: MessageErrorRaw,
+  BatchMessage: BatchMessageRaw,
+  BatchStatus: BatchStatusRaw,
+};
+
+/** Validates a {@link ProcessingResponse}. */
+export const ProcessingResponseCodec: t.Type<ProcessingResponse, unknown, unknown> =
+  ProcessingResponseRaw;
+/** Validates a {@link MessageError}. */
+export const MessageErrorCodec: t.Type<MessageError, unknown, unknown> = MessageErrorRaw;
+/** Validates a {@link BatchMessage}. */
+export const BatchMessageCodec: t.Type<BatchMessage, unknown, unknown> = BatchMessageRaw;
+/** Validates a {@link BatchStatus}. */
+export const BatchStatusCodec: t.Type<
+  Omit<BatchStatus, 'lastResponse'>,
+  unknown,
+  unknown
+> = BatchStatusRaw;
 
 /** What a successful POST returns: the job to follow and what was in it. */
 export interface BatchSubmission extends HasLastResponse {

@@ -8,9 +8,26 @@
  *   the known list is kept (and flagged by the XML decoder), because dropping a registered patient
  *   over an odd enum is worse than the odd enum.
  *
- * The static types users see are derived from these codecs (`t.TypeOf`), never written twice.
+ * The types users see are the named interfaces of `types.ts`, with a line of documentation per
+ * field. Each exported codec is typed against its interface (`t.Type<Name>`), which only compiles
+ * when the codec's own type is the interface, and `test/types.test.ts` proves both directions equal.
  */
 import * as t from 'io-ts';
+import type {
+  Address,
+  Billing,
+  Demographics,
+  EmergencyContact,
+  Employment,
+  Guarantor,
+  Insurance,
+  Name,
+  PartialName,
+  Patient,
+  PatientDemographics,
+  PatientInvite,
+  Provider,
+} from './types';
 import {
   amount,
   calendarDate,
@@ -20,7 +37,6 @@ import {
   ssn,
   struct,
   text,
-  withChecks,
   type EnumOf,
   type Mode,
 } from './codec';
@@ -90,10 +106,9 @@ function defineModels<M extends Mode>(mode: M) {
   const CodedValue = <V extends string>(name: string, values: readonly V[]) =>
     struct(name, { value: L.oneOf(name, values) }, { comment: L.text() });
 
-  const Demographics = struct(
-    'Demographics',
-    { name: Name, dateOfBirth: L.dateOfBirth, gender: L.oneOf('Gender', GENDERS) },
-    {
+  const demographics = {
+    required: { name: Name, dateOfBirth: L.dateOfBirth, gender: L.oneOf('Gender', GENDERS) },
+    optional: {
       race: L.oneOf('Race', RACES),
       ethnicity: L.oneOf('Ethnicity', ETHNICITIES),
       genderIdentity: CodedValue('GenderIdentity', GENDER_IDENTITIES),
@@ -101,7 +116,6 @@ function defineModels<M extends Mode>(mode: M) {
       preferredLanguage: L.oneOf('PreferredLanguage', LANGUAGES),
       preferredCommunication: L.oneOf('PreferredCommunication', COMMUNICATIONS),
       ssn: L.ssn,
-      email: L.email,
       homeAddress: Address,
       workAddress: Address,
       homePhone: L.text(),
@@ -109,7 +123,8 @@ function defineModels<M extends Mode>(mode: M) {
       workPhone: L.text(),
       maritalStatus: L.oneOf('MaritalStatus', MARITAL_STATUSES),
     },
-  );
+    email: L.email,
+  };
 
   const EmergencyContact = struct(
     'EmergencyContact',
@@ -176,7 +191,7 @@ function defineModels<M extends Mode>(mode: M) {
   );
 
   const inviteProps = {
-    required: { practicePatientId: L.text(), demographics: Demographics },
+    required: { practicePatientId: L.text() },
     optional: {
       accountNumber: L.text(),
       medfusionPatientId: L.text(),
@@ -188,15 +203,6 @@ function defineModels<M extends Mode>(mode: M) {
       providers: t.array(Provider),
     },
   };
-
-  /** An invitation needs an e-mail address: the portal sends the invitation there. */
-  const PatientInvite = withChecks(
-    struct('PatientInvite', inviteProps.required, inviteProps.optional),
-    (invite) =>
-      invite.demographics.email === undefined
-        ? [{ key: ['demographics', 'email'], rule: 'required' }]
-        : [],
-  );
 
   const InsuranceImage = struct(
     'InsuranceImage',
@@ -210,97 +216,133 @@ function defineModels<M extends Mode>(mode: M) {
     { description: L.text(), portalStatus: L.oneOf('PortalStatus', PORTAL_STATUSES) },
   );
 
-  const Patient = struct(
-    'Patient',
-    { ...inviteProps.required, status: PatientStatus },
-    {
-      ...inviteProps.optional,
-      preferredLocation: struct(
-        'PreferredLocation',
-        {},
-        { id: L.text(), externalId: L.text(), name: L.text() },
-      ),
-      insuranceImages: struct(
-        'InsuranceImages',
-        {},
-        { primary: InsuranceImage, secondary: InsuranceImage, tertiary: InsuranceImage },
-      ),
-      /** Paths of values the server sent outside the known enumerations (kept as sent). */
-      unrecognizedValues: t.array(t.string),
-    },
-  );
+  const patientExtras = {
+    preferredLocation: struct(
+      'PreferredLocation',
+      {},
+      { id: L.text(), externalId: L.text(), name: L.text() },
+    ),
+    insuranceImages: struct(
+      'InsuranceImages',
+      {},
+      { primary: InsuranceImage, secondary: InsuranceImage, tertiary: InsuranceImage },
+    ),
+    /** Paths of values the server sent outside the known enumerations (kept as sent). */
+    unrecognizedValues: t.array(t.string),
+  };
 
   return {
     Name,
     PartialName,
     Address,
-    Demographics,
     EmergencyContact,
     Employment,
     Guarantor,
     Billing,
     Insurance,
+    Insurances,
     Provider,
-    PatientInvite,
-    Patient,
+    PatientStatus,
+    demographics,
+    inviteProps,
+    patientExtras,
   };
 }
 
 const input = defineModels('input');
 const output = defineModels('output');
 
-/** A person's name. `firstName` and `lastName` are required; empty strings are not allowed. */
-export const NameCodec = input.Name;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Name extends t.TypeOf<typeof NameCodec> {}
-/** A name whose parts are all optional (guarantor, subscriber, provider, emergency contact). */
-export const PartialNameCodec = input.PartialName;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface PartialName extends t.TypeOf<typeof PartialNameCodec> {}
-/** A postal address. State at most 2 characters, Country 3, ZipCode 15, lines and city 100. */
-export const AddressCodec = input.Address;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Address extends t.TypeOf<typeof AddressCodec> {}
-/** Who the patient is. `dateOfBirth` is a calendar date `YYYY-MM-DD`, never shifted by a zone. */
-export const DemographicsCodec = input.Demographics;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Demographics extends t.TypeOf<typeof DemographicsCodec> {}
-/** Someone to call in an emergency. */
-export const EmergencyContactCodec = input.EmergencyContact;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface EmergencyContact extends t.TypeOf<typeof EmergencyContactCodec> {}
-/** The patient's employer. */
-export const EmploymentCodec = input.Employment;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Employment extends t.TypeOf<typeof EmploymentCodec> {}
-/** The person responsible for the bill. */
-export const GuarantorCodec = input.Guarantor;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Guarantor extends t.TypeOf<typeof GuarantorCodec> {}
-/** Billing account and guarantor. */
-export const BillingCodec = input.Billing;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Billing extends t.TypeOf<typeof BillingCodec> {}
-/** One insurance plan. Dates are `YYYY-MM-DD`; `copay` is a non-negative number. */
-export const InsuranceCodec = input.Insurance;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Insurance extends t.TypeOf<typeof InsuranceCodec> {}
-/** A provider associated with the patient. */
-export const ProviderCodec = input.Provider;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Provider extends t.TypeOf<typeof ProviderCodec> {}
-/**
- * What `invitePatient` sends. Needs `practicePatientId`, first and last name, date of birth,
- * gender and e-mail.
- */
-export const PatientInviteCodec = input.PatientInvite;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface PatientInvite extends t.TypeOf<typeof PatientInviteCodec> {}
-/**
- * A patient as the GET patient feed returns it: the invite's fields (portal's current values) plus
- * ids, status, preferred location and insurance images. Enumerations are open: a value outside
- * the known list is kept and its path listed in `unrecognizedValues`.
- */
-export const PatientCodec = output.Patient;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface shows its name in editors
-export interface Patient extends t.TypeOf<typeof PatientCodec> {}
+// What differs between what you send and what Medfusion returns: an invitation needs the e-mail
+// address (the portal sends the invitation there); a returned patient may have none.
+const DemographicsInput = struct(
+  'Demographics',
+  { ...input.demographics.required, email: input.demographics.email },
+  input.demographics.optional,
+);
+const DemographicsOutput = struct('Demographics', output.demographics.required, {
+  ...output.demographics.optional,
+  email: output.demographics.email,
+});
+const PatientInviteInput = struct(
+  'PatientInvite',
+  { ...input.inviteProps.required, demographics: DemographicsInput },
+  input.inviteProps.optional,
+);
+const PatientOutput = struct(
+  'Patient',
+  {
+    ...output.inviteProps.required,
+    demographics: DemographicsOutput,
+    status: output.PatientStatus,
+  },
+  { ...output.inviteProps.optional, ...output.patientExtras },
+);
+
+/** The codecs as io-ts built them, for the type-level test that they equal the interfaces. */
+export const rawCodecs = {
+  Name: input.Name,
+  PartialName: input.PartialName,
+  Address: input.Address,
+  Demographics: DemographicsInput,
+  PatientDemographics: DemographicsOutput,
+  EmergencyContact: input.EmergencyContact,
+  Employment: input.Employment,
+  Guarantor: input.Guarantor,
+  Billing: input.Billing,
+  Insurance: input.Insurance,
+  Provider: input.Provider,
+  PatientInvite: PatientInviteInput,
+  Patient: PatientOutput,
+};
+
+/** Validates a {@link Name}: `firstName` and `lastName` required, no empty strings. */
+export const NameCodec: t.Type<Name, unknown, unknown> = input.Name;
+/** Validates a {@link PartialName}: every part optional. */
+export const PartialNameCodec: t.Type<PartialName, unknown, unknown> = input.PartialName;
+/** Validates an {@link Address}: State at most 2 characters, Country 3, ZipCode 15, lines and city 100. */
+export const AddressCodec: t.Type<Address, unknown, unknown> = input.Address;
+/** Validates the {@link Demographics} of an invitation: e-mail required, closed enumerations. */
+export const DemographicsCodec: t.Type<Demographics, unknown, unknown> = DemographicsInput;
+/** Validates the {@link PatientDemographics} Medfusion returns: open enumerations, e-mail optional. */
+export const PatientDemographicsCodec: t.Type<PatientDemographics, unknown, unknown> =
+  DemographicsOutput;
+/** Validates an {@link EmergencyContact}. */
+export const EmergencyContactCodec: t.Type<EmergencyContact, unknown, unknown> =
+  input.EmergencyContact;
+/** Validates an {@link Employment}. */
+export const EmploymentCodec: t.Type<Employment, unknown, unknown> = input.Employment;
+/** Validates a {@link Guarantor}. */
+export const GuarantorCodec: t.Type<Guarantor, unknown, unknown> = input.Guarantor;
+/** Validates a {@link Billing}. */
+export const BillingCodec: t.Type<Billing, unknown, unknown> = input.Billing;
+/** Validates an {@link Insurance}: dates `YYYY-MM-DD`, `copay` a non-negative number. */
+export const InsuranceCodec: t.Type<Insurance, unknown, unknown> = input.Insurance;
+/** Validates a {@link Provider}. */
+export const ProviderCodec: t.Type<Provider, unknown, unknown> = input.Provider;
+/** Validates a {@link PatientInvite}: what `invitePatient` sends. */
+export const PatientInviteCodec: t.Type<PatientInvite, unknown, unknown> = PatientInviteInput;
+/** Validates a {@link Patient}: what the GET patient feed returns (open enumerations). */
+export const PatientCodec: t.Type<Patient, unknown, unknown> = PatientOutput;
+
+export type {
+  Address,
+  Billing,
+  CodedValue,
+  Demographics,
+  EmergencyContact,
+  Employment,
+  Guarantor,
+  Insurance,
+  InsuranceImage,
+  InsuranceImages,
+  Insurances,
+  Name,
+  OpenEnum,
+  PartialName,
+  Patient,
+  PatientDemographics,
+  PatientInvite,
+  PatientStatus,
+  PreferredLocation,
+  Provider,
+} from './types';

@@ -6,24 +6,31 @@ import { StateStoreError, safeCause } from '../core/errors';
 
 /** What a query returns: the rows and how many were touched. */
 export interface SqlResult {
+  /** The rows returned. */
   rows: unknown[];
+  /** Rows inserted, updated or deleted (or returned). */
   rowCount: number | null;
 }
 
 /** Anything that runs a parameterised query: a `pg.Pool`, a `pg.Client`, a `pg.PoolClient`. */
 export interface SqlClient {
+  /** Runs one parameterised statement (`$1`, `$2`, … bound to `values`). */
   query(text: string, values?: unknown[]): Promise<SqlResult>;
 }
 
 /** A connection taken from a pool: `pg.PoolClient`. */
 export interface SqlPoolClient extends SqlClient {
+  /** Gives the connection back to the pool (`true` or an error: destroy it instead). */
   release(error?: Error | boolean): void;
+  /** Listens for the connection's errors (a server that ended the session). */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Stops listening. */
   removeListener(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A connection pool: `pg.Pool`. `C` is what it hands out, and what exactly-once `onPage` gets. */
 export interface SqlPool<C extends SqlPoolClient = SqlPoolClient> extends SqlClient {
+  /** Takes a connection from the pool, for a transaction. */
   connect(): Promise<C>;
 }
 

@@ -51,6 +51,7 @@ export class Emulator {
     return this.state.baseUrl;
   }
 
+  /** Sets the base URL of `Location` headers (the adapter does, once it listens). */
   set baseUrl(url: string) {
     this.state.baseUrl = url;
   }

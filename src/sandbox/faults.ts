@@ -5,6 +5,7 @@
  */
 import { seededRandom } from './random';
 
+/** Faults the sandbox injects into its answers: rates are 0..1 per request. */
 export interface FaultOptions {
   /** Share of API requests answered 429 with `Retry-After`, 0..1. */
   rate429?: number;

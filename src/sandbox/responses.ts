@@ -4,19 +4,27 @@ import { encodeProcessingResponse } from '../xml/documents';
 
 /** A request as any server adapter hands it over. Header names lower-case. */
 export interface EmulatorRequest {
+  /** `GET`, `POST`, … */
   method: string;
   /** Path and query, e.g. `/v2/practice/…/patient?since=…`. */
   url: string;
+  /** Request headers, names lower-case. */
   headers: Record<string, string | undefined>;
+  /** The body as text (`''` for a GET). */
   body: string;
 }
 
 /** The answer; `reset` asks the adapter to drop the connection instead, after `latencyMs`. */
 export interface EmulatorResponse {
+  /** The HTTP status. */
   status: number;
+  /** Response headers. */
   headers: Record<string, string>;
+  /** The body as text. */
   body: string;
+  /** Drop the connection instead of answering (an injected reset). */
   reset?: boolean;
+  /** Wait this long before answering (injected latency), in ms. */
   latencyMs?: number;
 }
 
