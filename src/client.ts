@@ -59,7 +59,13 @@ export class MedfusionClient {
     this.batches = new Batches(this);
   }
 
-  /** A new client with some options changed (its own token cache). */
+  /**
+   * A new client with some options changed (its own token cache).
+   *
+   * @throws {ConfigurationError} when a changed option is wrong.
+   * @example
+   * const patient = client.withOptions({ timeoutMs: 5000, maxRetries: 0 });
+   */
   withOptions(changes: Partial<ClientOptions>): MedfusionClient {
     return new MedfusionClient({ ...this.given, ...changes });
   }

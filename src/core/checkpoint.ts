@@ -64,10 +64,20 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   constructor(private cursor?: string) {}
 
+  /**
+   * Never throws.
+   * @example
+   * const cursor = await new MemoryCheckpointStore('1600364930000,0').load();
+   */
   async load(): Promise<string | undefined> {
     return this.cursor;
   }
 
+  /**
+   * Never throws.
+   * @example
+   * await store.save('1600364930000,0'); store.history; // ['1600364930000,0']
+   */
   async save(cursor: string): Promise<void> {
     this.cursor = cursor;
     this.history.push(cursor);
@@ -85,6 +95,11 @@ export class FileCheckpointStore implements CheckpointStore {
   /** @param path The cursor file; its directory must exist. */
   constructor(readonly path: string) {}
 
+  /**
+   * @throws {StateStoreError} the directory is missing or not writable (`checkpoint.open`), or the file cannot be read.
+   * @example
+   * const cursor = await new FileCheckpointStore('/var/lib/acme/medfusion.cursor').load();
+   */
   async load(): Promise<string | undefined> {
     await this.checkDirectory();
     try {
@@ -96,6 +111,11 @@ export class FileCheckpointStore implements CheckpointStore {
     }
   }
 
+  /**
+   * @throws {StateStoreError} the file could not be written (`checkpoint.save`, with its errno code).
+   * @example
+   * await store.save(page.cursor);
+   */
   async save(cursor: string): Promise<void> {
     try {
       await this.write(cursor);

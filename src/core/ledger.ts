@@ -101,6 +101,12 @@ export class FileInvitationLedger implements InvitationLedger {
   /** @param path The ledger file; its directory must exist. Created on the first batch. */
   constructor(readonly path: string) {}
 
+  /**
+   * The batches recorded under these content hashes.
+   * @throws {StateStoreError} the file cannot be read or written (errno code only).
+   * @example
+   * const known = await ledger.find([hash]);
+   */
   async find(contentHashes: readonly string[]): Promise<Map<string, LedgerBatch>> {
     const all = await this.load();
     const found = new Map<string, LedgerBatch>();
@@ -111,6 +117,12 @@ export class FileInvitationLedger implements InvitationLedger {
     return found;
   }
 
+  /**
+   * Records a batch as being sent; see {@link InvitationLedger.claim}.
+   * @throws {StateStoreError} the file cannot be read or written (errno code only).
+   * @example
+   * const mine = await ledger.claim({ contentHash, practiceId, batchId, practicePatientIds }, { resend: false });
+   */
   async claim(
     batch: Pick<LedgerBatch, 'contentHash' | 'practiceId' | 'batchId' | 'practicePatientIds'>,
     options: { resend: boolean },
@@ -130,10 +142,22 @@ export class FileInvitationLedger implements InvitationLedger {
     return true;
   }
 
+  /**
+   * Records the 202 and its job.
+   * @throws {StateStoreError} the file cannot be read or written (errno code only).
+   * @example
+   * await ledger.accept(contentHash, { dataJobId, statusUrl });
+   */
   async accept(contentHash: string, submission: LedgerSubmission): Promise<void> {
     await this.move(contentHash, { state: 'accepted', submission }, 'ledger.accept');
   }
 
+  /**
+   * Records a definite refusal.
+   * @throws {StateStoreError} the file cannot be read or written (errno code only).
+   * @example
+   * await ledger.reject(contentHash);
+   */
   async reject(contentHash: string): Promise<void> {
     await this.move(contentHash, { state: 'rejected' }, 'ledger.reject');
   }

@@ -126,12 +126,24 @@ export class PostgresCheckpointStore<
       options.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   }
 
-  /** Creates the SDK's tables in this store's schema (idempotent). */
+  /**
+   * Creates the SDK's tables in this store's schema (idempotent).
+   *
+   * @throws {StateStoreError} the database refused (SQLSTATE in `cause.code`).
+   * @example
+   * await store.migrate();
+   */
   migrate(): Promise<void> {
     return migrate(this.pool, { schema: this.schema });
   }
 
-  /** The saved cursor, or `undefined`. */
+  /**
+   * The saved cursor, or `undefined`.
+   *
+   * @throws {StateStoreError} the database refused or could not be reached.
+   * @example
+   * const cursor = await store.load();
+   */
   async load(): Promise<string | undefined> {
     return (await this.read())?.cursor;
   }
@@ -139,6 +151,11 @@ export class PostgresCheckpointStore<
   /**
    * Saves a cursor outside a `sync()` run (to reset or seed a practice). Refused with
    * `LeaseHeldError` while another worker holds the lease.
+   *
+   * @throws {LeaseHeldError} another worker holds the practice's lease.
+   * @throws {StateStoreError} the database refused or could not be reached.
+   * @example
+   * await store.save('1600364930000,0'); // reset a practice's cursor between syncs
    */
   async save(cursor: string): Promise<void> {
     const res = await run(
@@ -158,7 +175,13 @@ export class PostgresCheckpointStore<
     }
   }
 
-  /** The row as the database holds it, or `undefined` before the first run. */
+  /**
+   * The row as the database holds it, or `undefined` before the first run.
+   *
+   * @throws {StateStoreError} the database refused or could not be reached.
+   * @example
+   * const row = await store.read(); // { cursor, fence, holder, leaseExpiresAt, updatedAt }
+   */
   async read(): Promise<CheckpointRow | undefined> {
     const res = await run(
       this.pool,
@@ -190,6 +213,12 @@ export class PostgresCheckpointStore<
    * Takes the lease for one run (called by `sync()`).
    * @throws {LeaseHeldError} when another worker holds it (after `waitForLeaseMs`).
    * @throws {ValidationError} when the client's practice or API version is not this store's.
+   * @throws {AbortError} the caller's signal ended a wait for the lease.
+   * @throws {StateStoreError} the database refused or could not be reached.
+   * @example
+   * const run = await store.begin({ practiceId, apiVersion: 'v2' }); // sync() does this for you
+   * await run.commit(nextCursor);
+   * await run.end();
    */
   async begin(context: CheckpointContext): Promise<CheckpointRun<C>> {
     const [practiceId, , apiVersion] = this.ids;

@@ -45,11 +45,23 @@ export class PostgresInvitationLedger implements InvitationLedger {
     this.table = `${schemaIdent(this.schema)}.invitation_batches`;
   }
 
-  /** Creates the SDK's tables in this ledger's schema (idempotent). */
+  /**
+   * Creates the SDK's tables in this ledger's schema (idempotent).
+   *
+   * @throws {StateStoreError} the database refused (SQLSTATE in `cause.code`).
+   * @example
+   * await ledger.migrate();
+   */
   migrate(): Promise<void> {
     return migrate(this.pool, { schema: this.schema });
   }
 
+  /**
+   * The batches recorded under these content hashes.
+   * @throws {StateStoreError} the database refused or could not be reached (SQLSTATE only).
+   * @example
+   * const known = await ledger.find([hash]);
+   */
   async find(contentHashes: readonly string[]): Promise<Map<string, LedgerBatch>> {
     const res = await run(
       this.pool,
@@ -62,7 +74,13 @@ export class PostgresInvitationLedger implements InvitationLedger {
     return new Map((res.rows as Row[]).map((r) => [r.content_hash, toBatch(r)]));
   }
 
-  /** Batches of a practice in one state, oldest first: for operators resolving unknown outcomes. */
+  /**
+   * Batches of a practice in one state, oldest first: for operators resolving unknown outcomes.
+   *
+   * @throws {StateStoreError} the database refused or could not be reached (SQLSTATE only).
+   * @example
+   * const unknown = await ledger.list(practiceId, 'sending');
+   */
   async list(practiceId: string, state?: LedgerState): Promise<LedgerBatch[]> {
     const res = await run(
       this.pool,
@@ -76,6 +94,12 @@ export class PostgresInvitationLedger implements InvitationLedger {
     return (res.rows as Row[]).map(toBatch);
   }
 
+  /**
+   * Records a batch as being sent; one worker wins a batch. See {@link InvitationLedger.claim}.
+   * @throws {StateStoreError} the database refused or could not be reached (SQLSTATE only).
+   * @example
+   * const mine = await ledger.claim({ contentHash, practiceId, batchId, practicePatientIds }, { resend: false });
+   */
   async claim(
     batch: Pick<LedgerBatch, 'contentHash' | 'practiceId' | 'batchId' | 'practicePatientIds'>,
     options: { resend: boolean },
@@ -101,6 +125,12 @@ export class PostgresInvitationLedger implements InvitationLedger {
     return (res.rowCount ?? 0) > 0;
   }
 
+  /**
+   * Records the 202 and its job.
+   * @throws {StateStoreError} the database refused or could not be reached (SQLSTATE only).
+   * @example
+   * await ledger.accept(contentHash, { dataJobId, statusUrl });
+   */
   async accept(contentHash: string, submission: LedgerSubmission): Promise<void> {
     const res = await run(
       this.pool,
@@ -113,6 +143,12 @@ export class PostgresInvitationLedger implements InvitationLedger {
     if (res.rowCount === 0) throw new StateStoreError('ledger.accept', { name: 'UnknownBatch' });
   }
 
+  /**
+   * Records a definite refusal.
+   * @throws {StateStoreError} the database refused or could not be reached (SQLSTATE only).
+   * @example
+   * await ledger.reject(contentHash);
+   */
   async reject(contentHash: string): Promise<void> {
     await run(
       this.pool,
