@@ -70,7 +70,13 @@ export class Emulator {
     this.state.faults.clear();
   }
 
-  /** The patient accepts the invitation on the portal: REGISTERED, and in the feed. */
+  /**
+   * The patient accepts the invitation on the portal: REGISTERED, and in the feed.
+   *
+   * @throws {Error} no invited patient with this id (a mistake in the test, not an SDK error).
+   * @example
+   * sandbox.registerPatient('MRN-000123', { demographics: { preferredLanguage: 'Spanish' } });
+   */
   registerPatient(practicePatientId: string, changes: DeepPartial<Patient> = {}): Patient {
     this.state.advance();
     const record = this.state.records.get(practicePatientId);
@@ -81,7 +87,13 @@ export class Emulator {
     return record.patient;
   }
 
-  /** The patient edits their data on the portal: the change re-enters the feed. */
+  /**
+   * The patient edits their data on the portal: the change re-enters the feed.
+   *
+   * @throws {Error} no registered patient with this id.
+   * @example
+   * sandbox.updatePatient('MRN-000123', { demographics: { mobilePhone: '9195550199' } });
+   */
   updatePatient(practicePatientId: string, changes: DeepPartial<Patient>): Patient {
     this.state.advance();
     const record = this.state.records.get(practicePatientId);

@@ -50,6 +50,7 @@ const MAX_BODY = 16 * 1024 * 1024;
 /**
  * Starts a local Medfusion emulator.
  *
+ * @throws {Error} the port is taken or cannot be listened on (Node's `EADDRINUSE`, `EACCES`).
  * @example
  * const sb = await startSandbox();
  * const client = new MedfusionClient({ baseUrl: sb.url, practiceId: sb.practiceId, credentials: sb.credentials });
