@@ -61,6 +61,12 @@ export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
   /**
    * Every page until the feed is drained. With `prefetch` (the default) the next page is requested
    * while the current one is being processed; leaving the loop early cancels that request.
+   *
+   * @throws {PaginationLoopError} the server repeated the cursor of a full page (after delivering it).
+   * @throws {AbortError} the caller's signal fired between pages.
+   * @throws {MedfusionError} whatever fetching a page throws (see `getUpdatedPatients`).
+   * @example
+   * for await (const page of client.patients.getUpdatedPatients({ since }).pages()) save(page.cursor);
    */
   async *pages(): AsyncGenerator<P, void, undefined> {
     const prefetch = this.opts.prefetch ?? true;
@@ -98,7 +104,13 @@ export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
     }
   }
 
-  /** Every item of every page, in order. */
+  /**
+   * Every item of every page, in order.
+   *
+   * @throws {MedfusionError} as {@link PagePromise.pages}.
+   * @example
+   * for await (const patient of client.patients.getUpdatedPatients()) upsert(patient);
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<I, void, undefined> {
     for await (const page of this.pages()) yield* this.source.items(page);
   }
