@@ -354,3 +354,40 @@ describe('faults', () => {
     sb.clearFaults();
   });
 });
+
+describe('many practices in one sandbox', () => {
+  it('serves each practice its own feed with one set of credentials and one token store', async () => {
+    const fleet = await startSandbox({ practices: 3, seed: 7 });
+    try {
+      expect(fleet.practiceIds).toHaveLength(3);
+      expect(fleet.practiceIds[0]).toBe(fleet.practiceId);
+      fleet.practiceIds.forEach((id, i) => fleet.practice(id).seedRegisteredPatients(10 * (i + 1)));
+      const seen: string[][] = [];
+      for (const practiceId of fleet.practiceIds) {
+        const c = new MedfusionClient({
+          baseUrl: fleet.url,
+          practiceId,
+          credentials: fleet.credentials,
+        });
+        const ids: string[] = [];
+        for await (const p of c.patients.getUpdatedPatients()) ids.push(p.practicePatientId);
+        seen.push(ids);
+      }
+      expect(seen.map((s) => s.length)).toEqual([10, 20, 30]);
+      // Seeded per practice: the second practice's data is not the first's.
+      expect(seen[1]?.[0]).not.toBe(seen[0]?.[0]);
+      expect(fleet.stats.tokensIssued).toBe(3); // one per client, all from one store
+      expect(() => fleet.practice('nope')).toThrow(/no practice/);
+      // A practice the sandbox does not serve is a 404, as at Medfusion.
+      const stranger = new MedfusionClient({
+        baseUrl: fleet.url,
+        practiceId: 'unknown-practice',
+        credentials: fleet.credentials,
+        maxRetries: 0,
+      });
+      await expect(stranger.patients.getUpdatedPatients()).rejects.toMatchObject({ status: 404 });
+    } finally {
+      await fleet.close();
+    }
+  });
+});

@@ -11,7 +11,8 @@ const HELP = `Usage: medfusion-sandbox [options]
 
   --port <n>               port on 127.0.0.1 (default: a free one)
   --processing-delay <ms>  delay before a batch is processed (default 0)
-  --seed-patients <n>      registered patients to put in the feed (default 0)
+  --seed-patients <n>      registered patients to put in each practice's feed (default 0)
+  --practices <n>          practices served at once, one set of credentials (default 1)
   --token-ttl <s>          lifetime of tokens in seconds (default 1799)
   --rate-429 <0..1>        share of requests answered 429
   --rate-503 <0..1>        share of requests answered 503
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'processing-delay': { type: 'string' },
       'seed-patients': { type: 'string' },
+      practices: { type: 'string' },
       'token-ttl': { type: 'string' },
       'rate-429': { type: 'string' },
       'rate-503': { type: 'string' },
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     port: int('port', values.port) ?? 0,
     processingDelayMs: int('processing-delay', values['processing-delay']) ?? 0,
     tokenTtlSeconds: int('token-ttl', values['token-ttl']) ?? 1799,
+    practices: Math.max(1, int('practices', values.practices) ?? 1),
     faults: {
       rate429: num('rate-429', values['rate-429']),
       rate503: num('rate-503', values['rate-503']),
@@ -65,12 +68,15 @@ async function main(): Promise<void> {
       latencyMs: int('latency', values.latency),
     },
   });
-  const seeded = sb.seedRegisteredPatients(
-    int('seed-patients', values['seed-patients']) ?? 0,
-  ).length;
+  const perPractice = int('seed-patients', values['seed-patients']) ?? 0;
+  const seeded = sb.practiceIds.reduce(
+    (n, id) => n + sb.practice(id).seedRegisteredPatients(perPractice).length,
+    0,
+  );
   const details = {
     url: sb.url,
     practiceId: sb.practiceId,
+    practiceIds: sb.practiceIds,
     credentials: sb.credentials,
     seededPatients: seeded,
   };
@@ -78,6 +84,8 @@ async function main(): Promise<void> {
   else {
     console.log(`Medfusion sandbox listening on ${sb.url}`);
     console.log(`  practiceId:   ${sb.practiceId}`);
+    if (sb.practiceIds.length > 1)
+      console.log(`  practices:    ${sb.practiceIds.length} (--json lists them)`);
     console.log(`  clientId:     ${sb.credentials.clientId}`);
     console.log(`  clientSecret: ${sb.credentials.clientSecret}`);
     console.log(`  username:     ${sb.credentials.username}`);

@@ -15,6 +15,7 @@ import { processingStatus } from './endpoints/status';
 import { empty, notFound, type EmulatorRequest, type EmulatorResponse } from './responses';
 import {
   SandboxState,
+  type SharedAuth,
   type EmulatorOptions,
   type EmulatorStats,
   type SandboxCredentials,
@@ -27,8 +28,17 @@ export type { EmulatorRequest, EmulatorResponse } from './responses';
 export class Emulator {
   private readonly state: SandboxState;
 
-  constructor(options: EmulatorOptions = {}) {
-    this.state = new SandboxState(options);
+  /**
+   * @param options Its practice, data seed, delays and faults.
+   * @param shared @internal The credentials and tokens of the other practices of one sandbox.
+   */
+  constructor(options: EmulatorOptions = {}, shared?: SharedAuth) {
+    this.state = new SandboxState(options, shared);
+  }
+
+  /** @internal What another practice of the same sandbox shares with this one. */
+  get sharedAuth(): SharedAuth {
+    return { credentials: this.state.credentials, tokens: this.state.tokens };
   }
 
   /** The practice it serves. */

@@ -17,6 +17,12 @@ export interface SandboxOptions extends EmulatorOptions {
   port?: number;
   /** Interface to listen on. Loopback only unless you know why. @default '127.0.0.1' */
   host?: string;
+  /**
+   * Practices served at once, each with its own patients, feed and jobs (seeded with `seed + i`),
+   * all sharing one set of credentials and one token store, as a vendor's fleet sees Medfusion.
+   * The first is `practiceId`. @default 1
+   */
+  practices?: number;
 }
 
 /** A running sandbox. Pass `url`, `practiceId` and `credentials` to `MedfusionClient`. */
@@ -27,8 +33,12 @@ export interface Sandbox {
   practiceId: string;
   /** Credentials it accepts, in every form the client takes. */
   credentials: SandboxCredentials;
-  /** The state machine behind the server, for assertions. */
+  /** The state machine behind the server (the first practice's), for assertions. */
   emulator: Emulator;
+  /** Every practice served, the first being `practiceId`. */
+  practiceIds: string[];
+  /** The emulator of one practice, to seed it, register its patients or read its counters. */
+  practice(practiceId: string): Emulator;
   /** Counters: requests, batches, duplicates, invitations, tokens, faults. */
   stats: EmulatorStats;
   /** The patient accepts the invitation on the portal: REGISTERED, and in the feed. */
@@ -56,8 +66,19 @@ const MAX_BODY = 16 * 1024 * 1024;
  * const client = new MedfusionClient({ baseUrl: sb.url, practiceId: sb.practiceId, credentials: sb.credentials });
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const count = options.practices ?? 1;
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error('sandbox: practices must be an integer >= 1');
   const emulator = new Emulator(options);
-  const server = createServer((req, res) => void serve(emulator, req, res));
+  const emulators = new Map([[emulator.practiceId, emulator]]);
+  for (let i = 1; i < count; i++) {
+    const { practiceId: _first, ...rest } = options;
+    const other = new Emulator({ ...rest, seed: (options.seed ?? 1) + i }, emulator.sharedAuth);
+    emulators.set(other.practiceId, other);
+  }
+  const server = createServer(
+    (req, res) => void serve(route(emulators, emulator, req.url), req, res),
+  );
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -65,13 +86,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
-  emulator.baseUrl = `http://${host}:${port}`;
+  for (const e of emulators.values()) e.baseUrl = `http://${host}:${port}`;
 
   return {
     url: emulator.baseUrl,
     practiceId: emulator.practiceId,
     credentials: emulator.credentials,
     emulator,
+    practiceIds: [...emulators.keys()],
+    practice: (id) => {
+      const found = emulators.get(id);
+      if (!found) throw new Error(`sandbox: no practice ${id}`);
+      return found;
+    },
     stats: emulator.stats,
     registerPatient: (id, changes) => emulator.registerPatient(id, changes),
     updatePatient: (id, changes) => emulator.updatePatient(id, changes),
@@ -84,6 +111,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
   };
+}
+
+/** The practice a request is for, by its path (`/v2/practice/{id}/…`); OAuth and unknown ids go to the first. */
+function route(
+  emulators: Map<string, Emulator>,
+  first: Emulator,
+  url: string | undefined,
+): Emulator {
+  const id = /^\/v\d+\/practice\/([^/?#]+)/.exec(url ?? '')?.[1];
+  if (id === undefined) return first;
+  let practiceId: string;
+  try {
+    practiceId = decodeURIComponent(id);
+  } catch {
+    return first;
+  }
+  return emulators.get(practiceId) ?? first;
 }
 
 async function serve(emulator: Emulator, req: IncomingMessage, res: ServerResponse): Promise<void> {

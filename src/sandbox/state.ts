@@ -93,6 +93,12 @@ export interface FeedEntry {
   id: string;
 }
 
+/** What the practices of one sandbox share: one set of credentials, one token store. */
+export interface SharedAuth {
+  credentials: SandboxCredentials;
+  tokens: Map<string, number>;
+}
+
 export class SandboxState {
   readonly practiceId: string;
   readonly credentials: SandboxCredentials;
@@ -108,8 +114,8 @@ export class SandboxState {
   };
   readonly options: Required<Omit<EmulatorOptions, 'faults' | 'practiceId'>>;
   readonly faults: Faults;
-  /** Token → expiry (ms since epoch). */
-  readonly tokens = new Map<string, number>();
+  /** Token → expiry (ms since epoch); shared by the practices of one sandbox. */
+  readonly tokens: Map<string, number>;
   readonly records = new Map<string, PatientRecord>();
   /** MedfusionPatientId → practice patient id, to link accounts without a scan. */
   readonly byMedfusionId = new Map<string, string>();
@@ -128,7 +134,7 @@ export class SandboxState {
   lastTs = 0;
   private nextMedfusionId = 100_000;
 
-  constructor(options: EmulatorOptions) {
+  constructor(options: EmulatorOptions, shared?: SharedAuth) {
     this.options = {
       processingDelayMs: options.processingDelayMs ?? 0,
       tokenTtlSeconds: options.tokenTtlSeconds ?? 1799,
@@ -136,13 +142,14 @@ export class SandboxState {
       prerender: options.prerender ?? false,
     };
     this.practiceId = options.practiceId ?? randomUUID();
-    this.credentials = {
+    this.credentials = shared?.credentials ?? {
       clientId: `sandbox-client-${randomUUID().slice(0, 8)}`,
       clientSecret: randomUUID(),
       username: 'sandbox-practice-user',
       password: randomUUID(),
       appToken: randomUUID(),
     };
+    this.tokens = shared?.tokens ?? new Map();
     this.faults = new Faults(this.options.seed, options.faults);
   }
 
