@@ -13,6 +13,7 @@ import { MedfusionClient, MemoryCheckpointStore } from 'medfusion-patient-sdk';
 import { startSandbox, type Sandbox } from 'medfusion-patient-sdk/sandbox';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 import { recordFigures } from './helpers/figures';
+import type { SyncWorkerOptions } from './scripts/worker';
 
 const root = join(__dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,17 +67,8 @@ const sandboxArgs = (sb: Sandbox) => [
   db.url,
 ];
 
-const syncWorker = (
-  sb: Sandbox,
-  o: {
-    name: string;
-    leaseMs: number;
-    renewEveryMs?: number;
-    waitForLeaseMs: number;
-    pageDelayMs: number;
-    max: number;
-  },
-) => startWorker('pg-sync-worker.ts', [...sandboxArgs(sb), JSON.stringify(o)]);
+const syncWorker = (sb: Sandbox, o: SyncWorkerOptions) =>
+  startWorker('pg-sync-worker.ts', [...sandboxArgs(sb), JSON.stringify(o)]);
 
 const count = async (sql: string, values: unknown[] = []): Promise<number> =>
   Number(((await db.pool.query(sql, values)).rows[0] as { n: string }).n);

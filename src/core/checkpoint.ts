@@ -2,8 +2,9 @@
  * Where `sync` keeps the feed cursor between runs. The cursor is saved only after a page was
  * processed, so a crash re-delivers at most the page in flight (at-least-once), never skips one.
  */
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { StateStoreError, safeCause } from './errors';
+import { checkWritableDirectory } from './files';
 import { dirname, join, basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
@@ -101,7 +102,7 @@ export class FileCheckpointStore implements CheckpointStore {
    * const cursor = await new FileCheckpointStore('/var/lib/acme/medfusion.cursor').load();
    */
   async load(): Promise<string | undefined> {
-    await this.checkDirectory();
+    await checkWritableDirectory(this.path, 'checkpoint.open');
     try {
       const text = (await fs.readFile(this.path, 'utf8')).trim();
       return text === '' ? undefined : text;
@@ -121,18 +122,6 @@ export class FileCheckpointStore implements CheckpointStore {
       await this.write(cursor);
     } catch (error) {
       throw new StateStoreError('checkpoint.save', safeCause(error));
-    }
-  }
-
-  /** The directory must exist and be writable: the first save must not be the one to find out. */
-  private async checkDirectory(): Promise<void> {
-    const dir = dirname(this.path);
-    try {
-      const stat = await fs.stat(dir);
-      if (!stat.isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-      await fs.access(dir, fsConstants.W_OK);
-    } catch (error) {
-      throw new StateStoreError('checkpoint.open', safeCause(error));
     }
   }
 

@@ -140,13 +140,14 @@ async function runPool<T>(
   const failedBefore = failed.length;
   let next = 0;
   let done = total - chunks.length;
-  const submittedOf = (): number =>
-    results.reduce((n, r) => n + (r ? r.practicePatientIds.length : 0), 0);
+  // Batches the ledger already held as accepted count from the start.
+  let submitted = results.reduce((n, r) => n + (r ? r.practicePatientIds.length : 0), 0);
   const worker = async (): Promise<void> => {
     while (next < chunks.length && failed.length === failedBefore && !plan.signal?.aborted) {
       const chunk = chunks[next++] as Chunk<T>;
       try {
         results[chunk.index] = await send(chunk);
+        submitted += chunk.ids.length;
       } catch (error) {
         const e =
           error instanceof MedfusionError ? error : new MedfusionError('unexpected failure');
@@ -157,7 +158,7 @@ async function runPool<T>(
       plan.onProgress?.({
         chunksDone: done,
         chunksTotal: total,
-        patientsSubmitted: submittedOf(),
+        patientsSubmitted: submitted,
         patientsTotal: plan.items.length,
       });
     }

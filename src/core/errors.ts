@@ -25,6 +25,14 @@ export interface ValidationIssue {
 /** Response headers kept on an {@link APIError}; cookies are dropped. */
 export type ResponseHeaders = Record<string, string>;
 
+/** The brands of a class and of the classes it extends, most specific first. */
+function brandsOf(ctor: unknown): string[] {
+  const brands: string[] = [];
+  for (let c = ctor; typeof c === 'function' && 'brand' in c; c = Object.getPrototypeOf(c))
+    brands.push((c as { brand: string }).brand);
+  return brands;
+}
+
 /**
  * Base class of every SDK error. `instanceof` works even when both the CJS and the ESM copy of the
  * package are loaded in one process (each class checks a registry-wide brand, as smithy does).
@@ -44,26 +52,15 @@ export class MedfusionError extends Error {
     const chain = (instance as { [BRAND]?: readonly string[] })[BRAND];
     if (Array.isArray(chain)) return chain.includes(this.brand);
     // A prototype of the other copy's class: its constructor carries the brands of its chain.
-    const brands: string[] = [];
-    for (
-      let c: unknown = (instance as { constructor?: unknown }).constructor;
-      typeof c === 'function' && 'brand' in c;
-    ) {
-      brands.push((c as typeof MedfusionError).brand);
-      c = Object.getPrototypeOf(c);
-    }
     return (
-      Object.prototype.hasOwnProperty.call(instance, 'constructor') && brands.includes(this.brand)
+      Object.prototype.hasOwnProperty.call(instance, 'constructor') &&
+      brandsOf((instance as { constructor: unknown }).constructor).includes(this.brand)
     );
   }
 
   constructor(message: string) {
     super(message);
-    const chain: string[] = [];
-    for (let c: unknown = new.target; typeof c === 'function' && 'brand' in c;) {
-      chain.push((c as typeof MedfusionError).brand);
-      c = Object.getPrototypeOf(c);
-    }
+    const chain = brandsOf(new.target);
     Object.defineProperty(this, BRAND, { value: chain, enumerable: false });
     this.name = chain[0] ?? 'MedfusionError';
     const observer = (globalThis as { [OBSERVER]?: unknown })[OBSERVER];
@@ -228,7 +225,9 @@ export class OAuthError extends MedfusionError {
   ) {
     super(
       `OAuth token request failed with status ${status}${code ? ` (${code})` : ''}: ${reason}` +
-        (OAUTH_HINTS[code ?? ''] ?? (status === 401 ? OAUTH_HINTS.invalid_client : '') ?? ''),
+        (OAUTH_HINTS[code ?? ''] ??
+          (status === 401 ? OAUTH_HINTS.invalid_client : undefined) ??
+          ''),
     );
     if (code !== undefined) this.code = code;
   }

@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { dirname } from 'node:path';
 import { StateStoreError, safeCause } from './errors';
+import { checkWritableDirectory } from './files';
 
 /**
  * Where a batch stands: `sending` (recorded, POST started, no outcome recorded: after a crash its
@@ -183,7 +183,7 @@ export class FileInvitationLedger implements InvitationLedger {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         throw new StateStoreError('ledger.load', safeCause(error));
-      await this.checkDirectory();
+      await checkWritableDirectory(this.path, 'ledger.open');
     }
     const batches = new Map<string, LedgerBatch>();
     for (const line of text.split('\n')) {
@@ -199,15 +199,6 @@ export class FileInvitationLedger implements InvitationLedger {
     this.torn = text !== '' && !text.endsWith('\n');
     this.batches ??= batches;
     return this.batches;
-  }
-
-  private async checkDirectory(): Promise<void> {
-    try {
-      const stat = await fs.stat(dirname(this.path));
-      if (!stat.isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-    } catch (error) {
-      throw new StateStoreError('ledger.open', safeCause(error));
-    }
   }
 
   /** Appends one event and fsyncs it; events are written one at a time, in order. */

@@ -99,7 +99,7 @@ export async function runSync<Tx>(
   opts: SyncOptions<Tx>,
   context: { practiceId: string; apiVersion: string },
 ): Promise<SyncResult> {
-  const exactlyOnce = checkDelivery(opts);
+  const exactlyOnce = checkOptions(opts);
   const store = opts.checkpoint;
   const run: CheckpointRun<Tx> = store.begin
     ? ((await store.begin({
@@ -152,7 +152,8 @@ export async function runSync<Tx>(
   );
 }
 
-function checkDelivery<Tx>(opts: SyncOptions<Tx>): boolean {
+/** Options a type cannot hold for JavaScript callers; returns whether the sync is exactly-once. */
+function checkOptions<Tx>(opts: SyncOptions<Tx>): boolean {
   const delivery: unknown = opts.delivery;
   if (delivery !== undefined && delivery !== 'at-least-once' && delivery !== 'exactly-once') {
     throw new ValidationError('sync options', [

@@ -18,9 +18,21 @@ import type {
   CheckpointRun,
   TransactionalCheckpointStore,
 } from '../core/checkpoint';
-import { AbortError, LeaseHeldError, LeaseLostError, ValidationError } from '../core/errors';
+import {
+  AbortError,
+  abortReasonOf,
+  LeaseHeldError,
+  LeaseLostError,
+  ValidationError,
+} from '../core/errors';
+import { sleep } from '../internal/sleep';
 import { migrate } from './schema';
 import { connect, DEFAULT_SCHEMA, run, schemaIdent, type SqlPool, type SqlPoolClient } from './sql';
+
+/** The practice's row: `$1`-`$3` are practice id, environment and API version (`ids`). */
+const ROW = 'practice_id = $1 AND environment = $2 AND api_version = $3';
+/** The row, while it is still this run's lease: `$4` is the run's fencing token. */
+const OURS = `${ROW} AND fence = $4::bigint`;
 
 /** Options of {@link PostgresCheckpointStore}. */
 export interface PostgresCheckpointStoreOptions<C extends SqlPoolClient> {
@@ -187,7 +199,7 @@ export class PostgresCheckpointStore<
       this.pool,
       'checkpoint.read',
       `SELECT cursor, fence::text AS fence, holder, lease_expires_at, updated_at FROM ${this.table}
-       WHERE practice_id = $1 AND environment = $2 AND api_version = $3`,
+       WHERE ${ROW}`,
       this.ids,
     );
     const row = res.rows[0] as
@@ -234,7 +246,7 @@ export class PostgresCheckpointStore<
 
     let waited = 0;
     for (;;) {
-      if (context.signal?.aborted) throw new AbortError({ name: 'AbortError' });
+      if (context.signal?.aborted) throw new AbortError(undefined, abortReasonOf(context.signal));
       const sentAt = performance.now();
       const res = await run(
         this.pool,
@@ -257,7 +269,7 @@ export class PostgresCheckpointStore<
         throw new LeaseHeldError(this.key, held?.holder, held?.leaseExpiresAt, Math.round(waited));
       }
       const pausedAt = performance.now();
-      await pause(Math.min(200, this.waitForLeaseMs - waited), context.signal);
+      await sleep(Math.min(200, this.waitForLeaseMs - waited), context.signal);
       waited += performance.now() - pausedAt;
     }
   }
@@ -323,7 +335,7 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
     const move = `UPDATE ${this.ctx.table}
       SET cursor = COALESCE($5, cursor), updated_at = now(),
           lease_expires_at = clock_timestamp() + $6 * interval '1 millisecond'
-      WHERE practice_id = $1 AND environment = $2 AND api_version = $3 AND fence = $4::bigint
+      WHERE ${OURS}
       RETURNING 1`;
     const values = [...this.ctx.ids, this.fence, cursor ?? null, this.ctx.leaseMs];
     if (!apply) {
@@ -347,10 +359,8 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
       await apply(client);
       const sentAt = performance.now();
       const res = await run(client, 'checkpoint.commit', move, values);
-      if (res.rowCount === 0) {
-        await run(client, 'checkpoint.commit', 'ROLLBACK');
-        return this.afterMove(0, sentAt, 'commit');
-      }
+      // A refused move throws LeaseLostError, and the catch below rolls the page back.
+      if (res.rowCount === 0) this.afterMove(0, sentAt, 'commit');
       await run(client, 'checkpoint.commit', 'COMMIT');
       this.afterMove(res.rowCount, sentAt, 'commit');
     } catch (error) {
@@ -378,7 +388,7 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
       this.ctx.pool,
       'checkpoint.release',
       `UPDATE ${this.ctx.table} SET holder = NULL, lease_expires_at = NULL
-       WHERE practice_id = $1 AND environment = $2 AND api_version = $3 AND fence = $4::bigint`,
+       WHERE ${OURS}`,
       [...this.ctx.ids, this.fence],
     ).catch(() => undefined);
   }
@@ -393,7 +403,7 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
           this.ctx.pool,
           'checkpoint.renew',
           `UPDATE ${this.ctx.table} SET lease_expires_at = clock_timestamp() + $5 * interval '1 millisecond'
-           WHERE practice_id = $1 AND environment = $2 AND api_version = $3 AND fence = $4::bigint
+           WHERE ${OURS}
            RETURNING 1`,
           [...this.ctx.ids, this.fence, this.ctx.leaseMs],
         );
@@ -424,19 +434,4 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
   private until(sentAt: number): number {
     return sentAt + (this.ctx.leaseMs * 2) / 3;
   }
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(new AbortError({ name: 'AbortError' }));
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

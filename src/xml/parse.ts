@@ -105,19 +105,30 @@ export function parseXml(body: string, opts: { dropEmptyElements?: boolean } = {
 
 /** Only whitespace, comments and processing instructions may follow the root element. */
 function checkNothingAfterRoot(body: string, rootName: string): void {
-  const closing = new RegExp(`</${rootName.replace(/[.-]/g, '\\$&')}\\s*>`, 'g');
-  const ends = [...body.matchAll(closing)];
-  // Two closing tags of the root: a second root after the first (or the root nested in itself).
-  if (ends.length > 1) throw new XmlSyntaxError('content after the root element');
-  const last = ends[0];
+  // Plain backward searches, no RegExp built per page (this runs on every page).
+  const close = `</${rootName}`;
+  const last = lastClosingTag(body, close, body.length);
+  // Another closing tag of the root before the last: a second root (or the root nested in itself).
+  if (last !== -1 && lastClosingTag(body, close, last - 1) !== -1)
+    throw new XmlSyntaxError('content after the root element');
   // No closing tag: a self-closing root, `<Root …/>`, ends at the first `/>`.
-  const end = last ? last.index + last[0].length : body.indexOf('/>') + 2;
+  const end = last !== -1 ? body.indexOf('>', last) + 1 : body.indexOf('/>') + 2;
   if (end < 2) return;
   const rest = body
     .slice(end)
     .replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '')
     .trim();
   if (rest !== '') throw new XmlSyntaxError('content after the root element');
+}
+
+/** The last `</name` at or before `from` that closes `name` itself (then `>` or white space), or -1. */
+function lastClosingTag(body: string, close: string, from: number): number {
+  for (let i = body.lastIndexOf(close, from); i !== -1; i = body.lastIndexOf(close, i - 1)) {
+    const next = body.charCodeAt(i + close.length);
+    if (next === 62 /* > */ || next === 32 || next === 9 || next === 10 || next === 13) return i;
+    if (i === 0) break;
+  }
+  return -1;
 }
 
 /** Whether an element other than the root carries a namespace prefix. Two searches, no scan. */

@@ -3,18 +3,11 @@
 // argv: <baseUrl> <practiceId> <credentials JSON> <database url> <options JSON>
 // Prints one JSON line at the end: { ok: true, patients, cursor } or { error: <class name> }.
 import { PostgresCheckpointStore } from '../../src/postgres/index';
-import { workerClient, workerPool } from './worker';
+import { workerClient, workerPool, type SyncWorkerOptions } from './worker';
 
 const { client, practiceId, rest } = workerClient();
 const [databaseUrl, optionsJson] = rest as [string, string];
-const options = JSON.parse(optionsJson) as {
-  name: string;
-  leaseMs: number;
-  renewEveryMs?: number;
-  waitForLeaseMs: number;
-  pageDelayMs: number;
-  max: number;
-};
+const options = JSON.parse(optionsJson) as SyncWorkerOptions;
 
 async function main(): Promise<void> {
   const pool = workerPool(databaseUrl);

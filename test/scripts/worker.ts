@@ -23,6 +23,18 @@ export function workerClient(): { client: MedfusionClient; practiceId: string; r
   return { client, practiceId, rest };
 }
 
+/** What a test tells `pg-sync-worker.ts` (as JSON on its command line). */
+export interface SyncWorkerOptions {
+  /** The worker's lease holder name. */
+  name: string;
+  leaseMs: number;
+  renewEveryMs?: number;
+  waitForLeaseMs: number;
+  /** Work inside each page's transaction, so kills and stalls land mid-page. */
+  pageDelayMs: number;
+  max: number;
+}
+
 /** A small pool; an idle connection the server ends is replaced, not fatal. */
 export function workerPool(connectionString: string): Pool {
   const pool = new Pool({ connectionString, max: 3 });
