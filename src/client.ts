@@ -47,6 +47,7 @@ export class MedfusionClient {
       logger: o.logger,
       userAgent: `medfusion-patient-sdk/${VERSION} node/${process.versions.node}`,
       proxy: o.axiosProxy,
+      limiter: o.requestLimiter,
     });
     if (o.proxy) {
       o.logger.info('medfusion requests go through a proxy', {
@@ -54,13 +55,15 @@ export class MedfusionClient {
         source: o.proxy.source,
       });
     }
-    this.transport.tokens = new TokenProvider(this.transport, o.credentials, o.basicAuth);
+    this.transport.tokens = o.tokenCache
+      ? o.tokenCache.sourceFor(this.transport, o.credentials, o.basicAuth, o.baseUrl)
+      : new TokenProvider(this.transport, o.credentials, o.basicAuth);
     this.patients = new Patients(this);
     this.batches = new Batches(this);
   }
 
   /**
-   * A new client with some options changed (its own token cache).
+   * A new client with some options changed (its own token cache, unless a shared `tokenCache` was given).
    *
    * @throws {ConfigurationError} when a changed option is wrong.
    * @example

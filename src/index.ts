@@ -1,6 +1,8 @@
 export { MedfusionClient } from './client';
 export type { ClientOptions, SenderOptions, ResolvedOptions } from './internal/options';
 export type { ProxyOption, ResolvedProxy } from './internal/proxy';
+export { TokenCache } from './internal/auth';
+export { RequestLimiter } from './internal/limiter';
 export type {
   Credentials,
   PasswordCredentials,

@@ -7,6 +7,7 @@
  * - The token is reused until `refreshMarginMs` before it expires, then fetched again (there is no
  *   refresh grant); concurrent callers share one token request (anthropic's TokenCache).
  */
+import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { AbortError, APIError, OAuthError, ResponseParseError } from '../core/errors';
 import type { RawResponse, TokenSource, Transport } from './transport';
@@ -133,6 +134,69 @@ export class TokenProvider implements TokenSource {
       throw error;
     }
   }
+}
+
+/**
+ * Tokens shared by every client given the same cache. Clients with the same host and credentials
+ * (say, one client per practice behind one Medfusion login) use one token, and when it runs out, one
+ * token request however many of them ask at once. Credentials are told apart by a SHA-256 digest kept
+ * in memory only; nothing is written anywhere.
+ *
+ * @example
+ * const tokenCache = new TokenCache();
+ * const clients = practiceIds.map(
+ *   (practiceId) => new MedfusionClient({ practiceId, environment: 'production', credentials, tokenCache }),
+ * );
+ */
+export class TokenCache {
+  private readonly sources = new Map<string, TokenProvider>();
+
+  /** Credential sets it holds a token source for. */
+  get size(): number {
+    return this.sources.size;
+  }
+
+  /**
+   * The shared source for these credentials on this host, created on first use with `transport`.
+   *
+   * @internal
+   */
+  sourceFor(
+    transport: Transport,
+    credentials: Credentials,
+    basicAuth: BasicAuthEncoding,
+    baseUrl: string,
+  ): TokenSource {
+    if ('accessToken' in credentials) return new TokenProvider(transport, credentials, basicAuth);
+    const key = credentialKey(credentials, basicAuth, baseUrl);
+    let source = this.sources.get(key);
+    if (!source) {
+      source = new TokenProvider(transport, credentials, basicAuth);
+      this.sources.set(key, source);
+    }
+    return source;
+  }
+
+  /** Forgets every token (the next call of each client fetches a new one). */
+  clear(): void {
+    this.sources.clear();
+  }
+}
+
+/** A digest naming one credential set on one host, for the cache's map only. */
+function credentialKey(
+  c: PasswordCredentials | AppTokenCredentials,
+  basicAuth: BasicAuthEncoding,
+  baseUrl: string,
+): string {
+  // The form TokenProvider uses: id and secret when given, else the app token.
+  const parts =
+    'clientId' in c
+      ? ['client', c.clientId, c.clientSecret, c.username, c.password]
+      : ['app', c.appToken, c.username, c.password];
+  return createHash('sha256')
+    .update(JSON.stringify([baseUrl, basicAuth, ...parts]))
+    .digest('hex');
 }
 
 function parseJson<A>(res: RawResponse, codec: t.Decoder<unknown, A>): A {

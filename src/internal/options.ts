@@ -4,7 +4,8 @@
  */
 import { ConfigurationError } from '../core/errors';
 import { API_VERSIONS, type ApiVersion } from '../models/enums';
-import type { BasicAuthEncoding, Credentials } from './auth';
+import { TokenCache, type BasicAuthEncoding, type Credentials } from './auth';
+import { RequestLimiter } from './limiter';
 import { isPino, leveled, pinoLogger, silentLogger, type Logger, type LogLevel } from './log';
 import { DEFAULT_BACKOFF, type Backoff } from './retry';
 import { VERSION } from '../version';
@@ -82,6 +83,16 @@ export interface ClientOptions {
    * @default 'seconds'
    */
   sinceDateFormat?: 'seconds' | 'milliseconds';
+  /**
+   * A token cache shared with other clients: clients with the same host and credentials use one
+   * token and one token request at a time (see {@link TokenCache}). @default a cache of this client's own
+   */
+  tokenCache?: TokenCache;
+  /**
+   * A cap on requests in flight shared with other clients (see {@link RequestLimiter}).
+   * @default no cap
+   */
+  requestLimiter?: RequestLimiter;
 }
 
 /** The options in force, defaults filled in (`client.options`). */
@@ -114,6 +125,10 @@ export interface ResolvedOptions {
   axiosProxy: AxiosProxy | false;
   /** How a `Date` becomes a cursor. */
   sinceDateFormat: 'seconds' | 'milliseconds';
+  /** The shared token cache, when one was given. */
+  tokenCache: TokenCache | undefined;
+  /** The shared cap on requests in flight, when one was given. */
+  requestLimiter: RequestLimiter | undefined;
 }
 
 const fail = (option: string, rule: string): never => {
@@ -234,6 +249,15 @@ function oneOf<T extends string>(option: string, v: unknown, values: readonly T[
   return values.includes(v as T) ? (v as T) : fail(option, `must be one of ${values.join(', ')}`);
 }
 
+function instanceOf<T>(
+  option: string,
+  v: unknown,
+  type: abstract new (...args: never[]) => T,
+): T | undefined {
+  if (v === undefined) return undefined;
+  return v instanceof type ? v : fail(option, `must be a ${type.name}`);
+}
+
 /** Validates and completes the options. */
 export function resolveOptions(o: ClientOptions): ResolvedOptions {
   if (!isObject(o)) fail('options', 'required');
@@ -282,6 +306,8 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       ['seconds', 'milliseconds'],
       'seconds',
     ),
+    tokenCache: instanceOf('tokenCache', o.tokenCache, TokenCache),
+    requestLimiter: instanceOf('requestLimiter', o.requestLimiter, RequestLimiter),
   };
   // Not enumerable: a proxy's credentials must not show when the options are logged or inspected.
   Object.defineProperty(resolved, 'axiosProxy', { value: proxy.axios, enumerable: false });

@@ -19,6 +19,7 @@ import {
 } from '../core/errors';
 import { decodeProcessingResponse } from '../xml/documents';
 import type { Logger } from './log';
+import type { RequestLimiter } from './limiter';
 import type { AxiosProxy } from './proxy';
 import {
   backoffDelay,
@@ -91,6 +92,8 @@ export interface TransportConfig {
   userAgent: string;
   /** The proxy decided by the options (`false`: none); axios never looks at the environment itself. */
   proxy: AxiosProxy | false;
+  /** A cap on requests in flight shared with other clients; a slot is held for each attempt only. */
+  limiter?: RequestLimiter | undefined;
 }
 
 const REQUEST_ID_HEADERS = ['x-request-id', 'x-correlation-id', 'x-amzn-requestid'];
@@ -130,10 +133,13 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw new AbortError(undefined, abortReasonOf(signal));
       const token = spec.auth.kind === 'bearer' ? await this.bearer(signal) : undefined;
+      // Waiting for a slot is outside the try: an abort then is certainly before sending, and the
+      // wait is not part of the attempt's time limit.
+      const release = await this.config.limiter?.acquire(signal);
       const started = Date.now();
       let res: AxiosResponse<string>;
       try {
-        res = await this.send(spec, token);
+        res = await this.send(spec, token).finally(() => release?.());
       } catch (failure) {
         const error = failure as MedfusionError;
         this.log('warn', spec, { attempt, durationMs: Date.now() - started, error: error.name });

@@ -1,4 +1,4 @@
-export { startSandbox, type Sandbox, type SandboxOptions } from './server';
+export { startSandbox, type Sandbox, type SandboxOptions, type SandboxTraffic } from './server';
 export {
   Emulator,
   type EmulatorOptions,

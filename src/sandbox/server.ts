@@ -25,6 +25,14 @@ export interface SandboxOptions extends EmulatorOptions {
   practices?: number;
 }
 
+/** Requests in flight at the sandbox's HTTP server. */
+export interface SandboxTraffic {
+  /** Requests being answered now (their latency included). */
+  inFlight: number;
+  /** The most requests ever answered at once. */
+  maxInFlight: number;
+}
+
 /** A running sandbox. Pass `url`, `practiceId` and `credentials` to `MedfusionClient`. */
 export interface Sandbox {
   /** `http://127.0.0.1:<port>`: use as `baseUrl`. */
@@ -47,10 +55,12 @@ export interface Sandbox {
   updatePatient(practicePatientId: string, changes: DeepPartial<Patient>): Patient;
   /** Adds `n` registered patients with varied data; returns their practice ids. */
   seedRegisteredPatients(n: number): string[];
-  /** Adds faults (see {@link FaultOptions}). */
+  /** Adds faults (see {@link FaultOptions}) to every practice served; `practice(id).injectFaults` for one. */
   injectFaults(faults: FaultOptions): void;
-  /** Removes every fault. */
+  /** Removes every fault, from every practice. */
   clearFaults(): void;
+  /** Requests being answered now, and the most ever answered at once (all practices, OAuth included). */
+  traffic: SandboxTraffic;
   /** Stops the server and drops its connections. */
   close(): Promise<void>;
 }
@@ -76,9 +86,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const other = new Emulator({ ...rest, seed: (options.seed ?? 1) + i }, emulator.sharedAuth);
     emulators.set(other.practiceId, other);
   }
-  const server = createServer(
-    (req, res) => void serve(route(emulators, emulator, req.url), req, res),
-  );
+  const traffic: SandboxTraffic = { inFlight: 0, maxInFlight: 0 };
+  const server = createServer((req, res) => {
+    traffic.inFlight++;
+    traffic.maxInFlight = Math.max(traffic.maxInFlight, traffic.inFlight);
+    void serve(route(emulators, emulator, req.url), req, res).finally(() => traffic.inFlight--);
+  });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -103,8 +116,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     registerPatient: (id, changes) => emulator.registerPatient(id, changes),
     updatePatient: (id, changes) => emulator.updatePatient(id, changes),
     seedRegisteredPatients: (n) => emulator.seedRegisteredPatients(n),
-    injectFaults: (f) => emulator.injectFaults(f),
-    clearFaults: () => emulator.clearFaults(),
+    injectFaults: (f) => emulators.forEach((e) => e.injectFaults(f)),
+    clearFaults: () => emulators.forEach((e) => e.clearFaults()),
+    traffic,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
