@@ -29,6 +29,7 @@ module.exports = {
     '^medfusion-patient-sdk/sandbox$': '<rootDir>/src/sandbox/index.ts',
     '^medfusion-patient-sdk/testing$': '<rootDir>/src/testing/index.ts',
     '^medfusion-patient-sdk/postgres$': '<rootDir>/src/postgres/index.ts',
+    '^medfusion-patient-sdk/fleet$': '<rootDir>/src/fleet/index.ts',
   },
   setupFilesAfterEnv: ['<rootDir>/test/setup/phi-audit.ts'],
   globalSetup: '<rootDir>/test/setup/postgres.global.cjs',

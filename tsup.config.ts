@@ -7,6 +7,8 @@ export default defineConfig({
     'sandbox/cli': 'src/sandbox/cli.ts',
     'testing/index': 'src/testing/index.ts',
     'postgres/index': 'src/postgres/index.ts',
+    'fleet/index': 'src/fleet/index.ts',
+    'fleet/cli': 'src/fleet/cli.ts',
   },
   format: ['esm', 'cjs'],
   // @internal members (the transport, resource constructors) stay out of the declarations users read.

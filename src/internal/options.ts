@@ -4,8 +4,8 @@
  */
 import { ConfigurationError } from '../core/errors';
 import { API_VERSIONS, type ApiVersion } from '../models/enums';
-import { TokenCache, type BasicAuthEncoding, type Credentials } from './auth';
-import { RequestLimiter } from './limiter';
+import type { BasicAuthEncoding, Credentials, TokenCache } from './auth';
+import type { RequestLimiter } from './limiter';
 import { isPino, leveled, pinoLogger, silentLogger, type Logger, type LogLevel } from './log';
 import { DEFAULT_BACKOFF, type Backoff } from './retry';
 import { VERSION } from '../version';
@@ -249,13 +249,15 @@ function oneOf<T extends string>(option: string, v: unknown, values: readonly T[
   return values.includes(v as T) ? (v as T) : fail(option, `must be one of ${values.join(', ')}`);
 }
 
-function instanceOf<T>(
-  option: string,
-  v: unknown,
-  type: abstract new (...args: never[]) => T,
-): T | undefined {
+/**
+ * A shared object of ours, by its shape: the ESM and CJS builds (and the fleet's) each carry their
+ * own copy of the class, so `instanceof` would refuse a cache made by another copy.
+ */
+function shaped<T>(option: string, v: unknown, type: string, method: string): T | undefined {
   if (v === undefined) return undefined;
-  return v instanceof type ? v : fail(option, `must be a ${type.name}`);
+  return isObject(v) && typeof v[method] === 'function'
+    ? (v as T)
+    : fail(option, `must be a ${type}`);
 }
 
 /** Validates and completes the options. */
@@ -306,8 +308,13 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       ['seconds', 'milliseconds'],
       'seconds',
     ),
-    tokenCache: instanceOf('tokenCache', o.tokenCache, TokenCache),
-    requestLimiter: instanceOf('requestLimiter', o.requestLimiter, RequestLimiter),
+    tokenCache: shaped<TokenCache>('tokenCache', o.tokenCache, 'TokenCache', 'sourceFor'),
+    requestLimiter: shaped<RequestLimiter>(
+      'requestLimiter',
+      o.requestLimiter,
+      'RequestLimiter',
+      'acquire',
+    ),
   };
   // Not enumerable: a proxy's credentials must not show when the options are logged or inspected.
   Object.defineProperty(resolved, 'axiosProxy', { value: proxy.axios, enumerable: false });

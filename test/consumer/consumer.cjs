@@ -1,6 +1,7 @@
 const { MedfusionClient, MedfusionError } = require('medfusion-patient-sdk');
 const { startSandbox } = require('medfusion-patient-sdk/sandbox');
 const { LeaseLostError } = require('medfusion-patient-sdk/postgres');
+const { FleetJobError, FleetWorker } = require('medfusion-patient-sdk/fleet');
 
 (async () => {
   const sb = await startSandbox();
@@ -24,6 +25,14 @@ const { LeaseLostError } = require('medfusion-patient-sdk/postgres');
   const lost = new LeaseLostError('k', '1', 'commit');
   if (!(lost instanceof MedfusionError) || !(lost instanceof esm.LeaseLostError))
     throw new Error('CJS consumer: postgres entry errors');
+  // The fleet entry loads without pg-boss or pg; its job errors are the SDK's, PHI-free.
+  const failed = new FleetJobError('sync', 'p-1', new TypeError('patient 123-45-6789'));
+  if (
+    typeof FleetWorker !== 'function' ||
+    !(failed instanceof esm.MedfusionError) ||
+    JSON.stringify(failed).includes('6789')
+  )
+    throw new Error('CJS consumer: fleet entry');
   console.log('CJS consumer ok');
 })().catch((error) => {
   console.error(error);

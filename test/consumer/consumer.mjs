@@ -2,7 +2,8 @@ import { MedfusionClient, ValidationError } from 'medfusion-patient-sdk';
 import { startSandbox } from 'medfusion-patient-sdk/sandbox';
 import { medfusionHandlers } from 'medfusion-patient-sdk/testing';
 import { PostgresCheckpointStore, LeaseLostError } from 'medfusion-patient-sdk/postgres';
-import { MedfusionError } from 'medfusion-patient-sdk';
+import { MedfusionError, TokenCache } from 'medfusion-patient-sdk';
+import { FleetWorker, FleetJobError } from 'medfusion-patient-sdk/fleet';
 import pkg from 'medfusion-patient-sdk/package.json' with { type: 'json' };
 
 const sb = await startSandbox();
@@ -33,4 +34,20 @@ if (
   !(new LeaseLostError('k', '1', 'commit') instanceof MedfusionError)
 )
   throw new Error('ESM consumer: postgres entry');
+// The fleet entry loads without pg-boss or pg (optional peers).
+if (
+  typeof FleetWorker !== 'function' ||
+  !(new FleetJobError('invite', 'p', new Error('x')) instanceof MedfusionError)
+)
+  throw new Error('ESM consumer: fleet entry');
+// A token cache made by one copy of the package is taken by a client of the other (CJS) copy.
+const { MedfusionClient: CjsClient } = (await import('node:module')).createRequire(import.meta.url)(
+  'medfusion-patient-sdk',
+);
+new CjsClient({
+  baseUrl: 'http://127.0.0.1:1',
+  practiceId: 'p',
+  credentials: { accessToken: 't' },
+  tokenCache: new TokenCache(),
+});
 console.log(`ESM consumer ok (${pkg.name}@${pkg.version})`);

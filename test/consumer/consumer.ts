@@ -15,6 +15,25 @@ import {
   type SqlPool,
 } from 'medfusion-patient-sdk/postgres';
 
+import { FleetWorker, readFleetStatus, type FleetBoss } from 'medfusion-patient-sdk/fleet';
+
+/** The fleet entry type-checks without pg-boss or pg installed: any boss and pool of that shape. */
+export function fleet(boss: FleetBoss, pool: SqlPool): FleetWorker {
+  void readFleetStatus(pool);
+  return new FleetWorker({
+    boss,
+    pool,
+    clientOptions: (practiceId) => ({
+      practiceId,
+      environment: 'demo',
+      credentials: { accessToken: 't' },
+    }),
+    onPage: async ({ practiceId, page, transaction }) => {
+      await transaction.query('INSERT INTO t VALUES ($1, $2)', [practiceId, page.patients.length]);
+    },
+  });
+}
+
 /** The PostgreSQL entry type-checks without `pg` installed: it takes any pool of that shape. */
 export function durable(pool: SqlPool, client: MedfusionClient): Promise<unknown> {
   const checkpoint = new PostgresCheckpointStore({ pool, practiceId: 'p' });

@@ -1,0 +1,231 @@
+/**
+ * The operator view, read from the database only: one line per practice (last successful sync, lag,
+ * pages and patients of the last run, current lease holder, last error class) and a summary.
+ */
+import { run, schemaIdent, type SqlClient } from '../postgres/sql';
+
+/** One practice as the operator sees it. */
+export interface PracticeStatus {
+  /** The practice. */
+  practiceId: string;
+  /** When its last successful sync ended. */
+  lastSuccessAt: Date | undefined;
+  /** Seconds since then (`undefined`: never synced). */
+  lagSeconds: number | undefined;
+  /** How its last run ended: `synced`, `failed`, `rate-limited`, `handed-back`, `lease-held`. */
+  lastOutcome: string | undefined;
+  /** Pages of its last run. */
+  lastRunPages: number | undefined;
+  /** Patients of its last run. */
+  lastRunPatients: number | undefined;
+  /** The worker holding its lease now, if any. */
+  leaseHolder: string | undefined;
+  /** The class of its last failure (cleared by a success). */
+  lastErrorClass: string | undefined;
+  /** Failures in a row. */
+  consecutiveFailures: number;
+  /** Rate-limited until then, when in the future. */
+  rateLimitedUntil: Date | undefined;
+  /** Invitation batches whose outcome is unknown (`sending` in the ledger). */
+  unknownInvitationBatches: number;
+}
+
+/** Counts over the fleet. */
+export interface FleetSummary {
+  /** Practices known (synced, leased or invited at least once). */
+  practices: number;
+  /** Synced within `staleAfterSeconds`. */
+  current: number;
+  /** Synced before, but not within `staleAfterSeconds`. */
+  stale: number;
+  /** Never synced. */
+  neverSynced: number;
+  /** Whose last run failed. */
+  failing: number;
+  /** Rate-limited now. */
+  rateLimited: number;
+  /** Leased by a worker now (syncing). */
+  syncing: number;
+  /** Invitation batches whose outcome is unknown, all practices. */
+  unknownInvitationBatches: number;
+  /** Jobs in the dead-letter queue, when the pg-boss schema was given. */
+  deadLetters: number | undefined;
+}
+
+/** The operator view. */
+export interface FleetStatus {
+  /** When it was read (the database's clock). */
+  at: Date;
+  /** One entry per practice, by practice id. */
+  practices: PracticeStatus[];
+  /** Counts. */
+  summary: FleetSummary;
+}
+
+/** Options of {@link readFleetStatus}. */
+export interface FleetStatusOptions {
+  /** Schema of the SDK's tables. @default 'medfusion' */
+  schema?: string;
+  /** pg-boss's schema, to count dead letters. @default none (not counted) */
+  bossSchema?: string;
+  /** The dead-letter queue's name. @default 'medfusion.dead-letter' */
+  deadLetterQueue?: string;
+  /** A sync older than this is stale. @default 900 */
+  staleAfterSeconds?: number;
+}
+
+interface Row {
+  practice_id: string;
+  last_success_at: Date | null;
+  lag_seconds: number | null;
+  last_outcome: string | null;
+  last_run_pages: number | null;
+  last_run_patients: number | null;
+  lease_holder: string | null;
+  last_error_class: string | null;
+  consecutive_failures: number | null;
+  rate_limited_until: Date | null;
+  unknown_batches: number;
+  now: Date;
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/**
+ * Reads the fleet's state: run it anywhere with a connection, no worker needed.
+ *
+ * @throws {StateStoreError} the database refused (tables missing: run a worker, or `migrate`, once).
+ */
+export async function readFleetStatus(
+  db: SqlClient,
+  options: FleetStatusOptions = {},
+): Promise<FleetStatus> {
+  const s = schemaIdent(options.schema ?? 'medfusion');
+  const stale = options.staleAfterSeconds ?? 900;
+  const res = await run(
+    db,
+    'fleet.status',
+    `WITH ids AS (
+       SELECT practice_id FROM ${s}.fleet_practices
+       UNION SELECT practice_id FROM ${s}.checkpoints
+       UNION SELECT practice_id FROM ${s}.invitation_batches
+     ), leases AS (
+       SELECT practice_id, max(holder) AS holder FROM ${s}.checkpoints
+        WHERE lease_expires_at > now() GROUP BY practice_id
+     ), unknown AS (
+       SELECT practice_id, count(*)::int AS n FROM ${s}.invitation_batches
+        WHERE state = 'sending' GROUP BY practice_id
+     )
+     SELECT ids.practice_id, f.last_success_at,
+            extract(epoch FROM now() - f.last_success_at)::float8 AS lag_seconds,
+            f.last_outcome, f.last_run_pages, f.last_run_patients, leases.holder AS lease_holder,
+            f.last_error_class, f.consecutive_failures,
+            CASE WHEN f.not_before > now() THEN f.not_before END AS rate_limited_until,
+            COALESCE(unknown.n, 0) AS unknown_batches, now() AS now
+       FROM ids
+       LEFT JOIN ${s}.fleet_practices f USING (practice_id)
+       LEFT JOIN leases USING (practice_id)
+       LEFT JOIN unknown USING (practice_id)
+      ORDER BY ids.practice_id`,
+  );
+  const rows = res.rows as Row[];
+  const practices = rows.map((r): PracticeStatus => ({
+    practiceId: r.practice_id,
+    lastSuccessAt: opt(r.last_success_at),
+    lagSeconds: r.lag_seconds === null ? undefined : Math.max(0, r.lag_seconds),
+    lastOutcome: opt(r.last_outcome),
+    lastRunPages: opt(r.last_run_pages),
+    lastRunPatients: opt(r.last_run_patients),
+    leaseHolder: opt(r.lease_holder),
+    lastErrorClass: opt(r.last_error_class),
+    consecutiveFailures: r.consecutive_failures ?? 0,
+    rateLimitedUntil: opt(r.rate_limited_until),
+    unknownInvitationBatches: r.unknown_batches,
+  }));
+  const count = (f: (p: PracticeStatus) => boolean): number => practices.filter(f).length;
+  return {
+    at: rows[0]?.now ?? new Date(),
+    practices,
+    summary: {
+      practices: practices.length,
+      current: count((p) => p.lagSeconds !== undefined && p.lagSeconds <= stale),
+      stale: count((p) => p.lagSeconds !== undefined && p.lagSeconds > stale),
+      neverSynced: count((p) => p.lastSuccessAt === undefined),
+      failing: count((p) => p.lastOutcome === 'failed'),
+      rateLimited: count((p) => p.rateLimitedUntil !== undefined),
+      syncing: count((p) => p.leaseHolder !== undefined),
+      unknownInvitationBatches: practices.reduce((n, p) => n + p.unknownInvitationBatches, 0),
+      deadLetters: options.bossSchema
+        ? await deadLetters(
+            db,
+            options.bossSchema,
+            options.deadLetterQueue ?? 'medfusion.dead-letter',
+          )
+        : undefined,
+    },
+  };
+}
+
+/** Jobs waiting in the dead-letter queue, from pg-boss's own table (0 when it has none yet). */
+async function deadLetters(db: SqlClient, bossSchema: string, queue: string): Promise<number> {
+  const s = schemaIdent(bossSchema);
+  const found = await run(db, 'fleet.status', `SELECT to_regclass($1) IS NOT NULL AS ok`, [
+    `${s}.job`,
+  ]);
+  if (!(found.rows[0] as { ok: boolean } | undefined)?.ok) return 0;
+  const res = await run(
+    db,
+    'fleet.status',
+    `SELECT count(*)::int AS n FROM ${s}.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
+    [queue],
+  );
+  return (res.rows[0] as { n: number } | undefined)?.n ?? 0;
+}
+
+/** Seconds as `42s`, `7m`, `3h`, `2d`. */
+export function formatAge(seconds: number | undefined): string {
+  if (seconds === undefined) return 'never';
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+/** The status as a table (one line per practice) and a summary, for a terminal or a log file. */
+export function formatFleetStatus(status: FleetStatus): string {
+  const header = [
+    'PRACTICE',
+    'LAST SUCCESS',
+    'LAG',
+    'PAGES',
+    'PATIENTS',
+    'LEASE',
+    'OUTCOME',
+    'LAST ERROR',
+  ];
+  const lines = status.practices.map((p) => [
+    p.practiceId,
+    p.lastSuccessAt?.toISOString() ?? '-',
+    formatAge(p.lagSeconds),
+    p.lastRunPages?.toString() ?? '-',
+    p.lastRunPatients?.toString() ?? '-',
+    p.leaseHolder ?? '-',
+    p.lastOutcome ?? '-',
+    p.lastErrorClass
+      ? `${p.lastErrorClass}${p.consecutiveFailures > 1 ? ` x${p.consecutiveFailures}` : ''}`
+      : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const row = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const s = status.summary;
+  const summary =
+    `${s.practices} practices: ${s.current} current, ${s.stale} stale, ${s.neverSynced} never synced, ` +
+    `${s.failing} failing, ${s.rateLimited} rate-limited, ${s.syncing} syncing now; ` +
+    `${s.unknownInvitationBatches} invitation batch(es) of unknown outcome` +
+    (s.deadLetters !== undefined ? `; ${s.deadLetters} dead letter(s)` : '');
+  return [row(header), ...lines.map(row), '', summary].join('\n');
+}

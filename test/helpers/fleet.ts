@@ -1,0 +1,90 @@
+/**
+ * What the fleet tests, the fleet worker script and the fleet benchmark share: the Node 22+ binary
+ * pg-boss needs (installed from the npm registry into tools/node-matrix, never globally), how a
+ * worker process is configured and started, and each practice's deterministic invitation list.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PatientInvite } from 'medfusion-patient-sdk';
+import { sampleInvite } from 'medfusion-patient-sdk/sandbox';
+
+const root = resolve(__dirname, '..', '..');
+
+/** Node 22 from tools/node-matrix (`npm ci` there on first use): pg-boss 12 needs Node 22.12+. */
+export function node22(): string {
+  const bin = join(root, 'tools', 'node-matrix', 'node_modules', 'node22', 'bin', 'node');
+  if (!existsSync(bin)) {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
+      cwd: join(root, 'tools', 'node-matrix'),
+      stdio: 'ignore',
+    });
+  }
+  return bin;
+}
+
+/** What a test tells `fleet-worker.ts` (as JSON on its command line). */
+export interface FleetWorkerConfig {
+  name: string;
+  databaseUrl: string;
+  /** pg-boss's schema. */
+  bossSchema: string;
+  sandboxUrl: string;
+  credentials: { clientId: string; clientSecret: string; username: string; password: string };
+  concurrency: number;
+  maxRequestsInFlight?: number;
+  leaseMs: number;
+  /** Work done inside each page's transaction (a vendor's own writes), so kills land mid-page. */
+  pageDelayMs: number;
+  /** Sync jobs to send at start (idempotent: a practice with one queued is left alone). */
+  syncNow: string[];
+  /** Invitation jobs to send at start, one list per practice (ref `onboarding`). */
+  invite: string[];
+  resendUnknown?: boolean;
+  /** Where the worker appends the request lines its clients log (JSON, one per line). */
+  logFile: string;
+  retryDelaySeconds?: number;
+  maxRetryAfterMs?: number;
+  shutdownTimeoutMs?: number;
+}
+
+/** Starts a worker process on Node 22. */
+export function spawnFleetWorker(config: FleetWorkerConfig): ChildProcess {
+  return spawn(
+    node22(),
+    ['--import', 'tsx', join(root, 'test', 'scripts', 'fleet-worker.ts'), JSON.stringify(config)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
+/** Resolves when the worker printed `ready` (rejects if it exits first). */
+export function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolveReady, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolveReady();
+    });
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(`fleet worker exited (${code ?? signal}) before ready: ${err.slice(-2000)}`),
+      ),
+    );
+  });
+}
+
+/** How many patients practice number `i` has in its feed: 0 to 260, varied. */
+export function feedSize(i: number): number {
+  return (i * 53) % 261;
+}
+
+/** Practice `practiceId`'s invitation list: 5 to 129 patients, the same in every process. */
+export function invitesFor(practiceId: string): PatientInvite[] {
+  const n = 5 + (parseInt(practiceId.replace(/[^0-9a-f]/g, '').slice(0, 6), 16) % 125);
+  return Array.from({ length: n }, (_, i) => ({
+    ...sampleInvite(i),
+    practicePatientId: `INV-${practiceId.slice(0, 8)}-${i}`,
+  }));
+}

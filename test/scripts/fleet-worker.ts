@@ -1,0 +1,90 @@
+// A fleet worker process for the fleet tests and benchmark (Node 22+: pg-boss 12). Configured by
+// the JSON on its command line (FleetWorkerConfig); prints `ready` once working and its counters as
+// JSON when it stops on SIGTERM. Each page's patients are inserted, in the checkpoint's transaction,
+// into fleet_test.synced: a patient delivered twice or never shows there.
+import { appendFileSync } from 'node:fs';
+import { PgBoss } from 'pg-boss';
+import type { PoolClient } from 'pg';
+import { FleetWorker } from '../../src/fleet/index';
+import { invitesFor, type FleetWorkerConfig } from '../helpers/fleet';
+import { workerPool } from './worker';
+
+const config = JSON.parse(process.argv[2] as string) as FleetWorkerConfig;
+
+async function main(): Promise<void> {
+  const pool = workerPool(config.databaseUrl);
+  const boss = new PgBoss({
+    connectionString: config.databaseUrl,
+    schema: config.bossSchema,
+    max: 4,
+    superviseIntervalSeconds: 1,
+    monitorIntervalSeconds: 1,
+  });
+  boss.on('error', () => undefined); // a killed peer's connection errors are expected here
+  await boss.start();
+  const log = (fields: Record<string, unknown> = {}): void =>
+    appendFileSync(config.logFile, `${JSON.stringify({ pid: process.pid, ...fields })}\n`);
+  const worker = new FleetWorker<PoolClient>({
+    boss,
+    pool,
+    name: config.name,
+    environment: 'sandbox',
+    concurrency: config.concurrency,
+    ...(config.maxRequestsInFlight ? { maxRequestsInFlight: config.maxRequestsInFlight } : {}),
+    leaseMs: config.leaseMs,
+    heartbeatSeconds: 10,
+    pollingIntervalSeconds: 0.5,
+    retry: { limit: 8, delaySeconds: config.retryDelaySeconds ?? 1, maxDelaySeconds: 4 },
+    ...(config.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: config.maxRetryAfterMs } : {}),
+    ...(config.shutdownTimeoutMs !== undefined
+      ? { shutdownTimeoutMs: config.shutdownTimeoutMs }
+      : {}),
+    clientOptions: () => ({
+      baseUrl: config.sandboxUrl,
+      credentials: config.credentials,
+      maxRetries: 2,
+      retryBackoff: { initialDelayMs: 50, maxDelayMs: 200 },
+      logger: {
+        debug: () => undefined,
+        info: (message, fields) => log({ message, ...fields }),
+        warn: (message, fields) => log({ message, ...fields }),
+        error: (message, fields) => log({ message, ...fields }),
+      },
+    }),
+    logger: {
+      debug: () => undefined,
+      info: (message, fields) => log({ message, ...fields }),
+      warn: (message, fields) => log({ message, ...fields }),
+      error: (message, fields) => log({ message, ...fields }),
+    },
+    onPage: async ({ practiceId, page, transaction }) => {
+      for (const p of page.patients) {
+        await transaction.query(
+          'INSERT INTO fleet_test.synced (practice_id, practice_patient_id) VALUES ($1, $2)',
+          [practiceId, p.practicePatientId],
+        );
+      }
+      if (config.pageDelayMs > 0) await new Promise((r) => setTimeout(r, config.pageDelayMs));
+    },
+    loadInvites: async (practiceId) => invitesFor(practiceId),
+  });
+  await worker.start();
+  await worker.syncNow(config.syncNow);
+  for (const practiceId of config.invite)
+    await worker.invite(practiceId, 'onboarding', { resendUnknown: config.resendUnknown === true });
+  process.once('SIGTERM', () => {
+    void (async () => {
+      await worker.stop();
+      await boss.stop({ graceful: false, close: true });
+      await pool.end();
+      process.stdout.write(`${JSON.stringify({ stopped: worker.stats })}\n`);
+      process.exit(0);
+    })();
+  });
+  process.stdout.write('ready\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fleet worker failed: ${String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});
