@@ -166,8 +166,8 @@ const overlaps = (f: Fleet): number =>
   f.sb.practiceIds.reduce((n, id) => n + f.sb.practice(id).stats.overlappingFeedReads, 0);
 
 describe('fleet worker', () => {
-  it('drains every practice once, with one token for all of them, and hands back on SIGTERM', async () => {
-    const f = await setUp(12);
+  it('drains every practice once, with one token for all of them and two requests in flight at most', async () => {
+    const f = await setUp(12, { concurrency: 4, maxRequestsInFlight: 2 });
     try {
       const worker = await startWorker(f);
       await waitFor('drain', async () => (await syncedTotal(f)) === expectedTotal(f), 60_000);
@@ -182,6 +182,8 @@ describe('fleet worker', () => {
         expect(counts.get(id) ?? { rows: 0, distinct: 0 }).toEqual({ rows: want, distinct: want });
       });
       expect(f.sb.stats.tokensIssued).toBe(1);
+      // Four practices at once, but never more than two requests in flight from the worker.
+      expect(f.sb.traffic.maxInFlight).toBe(2);
       const status = await readFleetStatus(f.db.pool, { bossSchema: f.bossSchema });
       expect(status.summary).toMatchObject({
         practices: 12,
@@ -200,6 +202,233 @@ describe('fleet worker', () => {
       const stats = await stopWorker(worker);
       expect(stats.synced).toBeGreaterThanOrEqual(12);
       expect(stats.failed).toBe(0);
+    } finally {
+      await tearDown(f);
+    }
+  });
+
+  it('on SIGTERM finishes the page in hand, hands the practice back, and another worker goes on', async () => {
+    const f = await setUp(6, { pageDelayMs: 400, concurrency: 3 });
+    try {
+      const first = await startWorker(f);
+      await waitFor('a few pages in', async () => (await syncedTotal(f)) >= 100, 30_000);
+      const stats = await stopWorker(first);
+      expect(stats.handedBack).toBeGreaterThanOrEqual(1);
+      const partial = await syncedTotal(f);
+      expect(partial).toBeLessThan(expectedTotal(f));
+      // What was committed stays committed; the rest comes from the next worker, nothing twice.
+      const lines = requestLines(f);
+      expect(lines.some((l) => l.message === 'fleet job' && l.outcome === 'handed-back')).toBe(
+        true,
+      );
+      const second = await startWorker(f, { syncNow: [] });
+      await waitFor('drain', async () => (await syncedTotal(f)) === expectedTotal(f), 60_000);
+      const counts = await syncedCounts(f);
+      f.sb.practiceIds.forEach((id, i) => {
+        expect(counts.get(id) ?? { rows: 0, distinct: 0 }).toEqual({
+          rows: feedSize(i),
+          distinct: feedSize(i),
+        });
+      });
+      await stopWorker(second);
+    } finally {
+      await tearDown(f);
+    }
+  });
+
+  it('reschedules a practice answered 429 after its Retry-After, without a retry loop', async () => {
+    const f = await setUp(4);
+    const limited = f.sb.practiceIds[2] as string;
+    f.sb.practice(limited).injectFaults({ count429: 1, retryAfterSeconds: 3 });
+    try {
+      const worker = await startWorker(f);
+      await waitFor('drain', async () => (await syncedTotal(f)) === expectedTotal(f), 60_000);
+      const mine = requestLines(f).filter(
+        (l) => typeof l.path === 'string' && l.path.includes(limited) && l.status !== undefined,
+      );
+      const refused = mine.filter((l) => l.status === 429);
+      expect(refused).toHaveLength(1);
+      // The next request to that practice came no sooner than the server asked.
+      const after = mine.filter((l) => (l.at as number) > (refused[0]?.at as number));
+      expect(after.length).toBeGreaterThan(0);
+      expect((after[0]?.at as number) - (refused[0]?.at as number)).toBeGreaterThanOrEqual(2900);
+      const outcomes = requestLines(f)
+        .filter((l) => l.message === 'fleet job' && l.practiceId === limited)
+        .map((l) => l.outcome);
+      expect(outcomes.slice(0, 2)).toEqual(['rate-limited', 'synced']);
+      const counts = await syncedCounts(f);
+      expect(counts.get(limited)).toEqual({ rows: feedSize(2), distinct: feedSize(2) });
+      await stopWorker(worker);
+    } finally {
+      await tearDown(f);
+    }
+  });
+
+  it('dead-letters a practice whose pages keep failing, with a PHI-free error, and syncs the rest', async () => {
+    const f = await setUp(4);
+    const poisoned = f.sb.practiceIds[1] as string;
+    try {
+      const worker = await startWorker(f, { poisonPractice: poisoned, retryLimit: 1 });
+      const others = expectedTotal(f) - feedSize(1);
+      await waitFor('the others drained', async () => (await syncedTotal(f)) === others, 60_000);
+      await waitFor(
+        'dead letter',
+        async () => (await openJobs(f, 'medfusion.dead-letter')) === 1,
+        60_000,
+      );
+      const jobs = await f.db.pool.query<{ name: string; output: unknown; data: unknown }>(
+        `SELECT name, output, data FROM ${f.bossSchema}.job WHERE data->>'practiceId' = $1`,
+        [poisoned],
+      );
+      const stored = JSON.stringify(jobs.rows);
+      expect(stored).toContain('FleetJobError');
+      expect(stored).not.toMatch(/Jane|Poison|1985/);
+      const failedOutputs = jobs.rows.filter((r) => r.name === 'medfusion.sync' && r.output);
+      expect(failedOutputs.length).toBeGreaterThan(0);
+      expect(failedOutputs[0]?.output).toMatchObject({
+        name: 'FleetJobError',
+        kind: 'sync',
+        practiceId: poisoned,
+        errorClass: 'Error',
+        origin: 'callback',
+        retryable: true,
+      });
+      const status = await readFleetStatus(f.db.pool, { bossSchema: f.bossSchema });
+      expect(status.summary.failing).toBe(1);
+      expect(status.summary.deadLetters).toBe(1);
+      const row = status.practices.find((p) => p.practiceId === poisoned);
+      expect(row).toMatchObject({
+        lastOutcome: 'failed',
+        lastErrorClass: 'Error',
+        consecutiveFailures: 2,
+      });
+      expect(readFileSync(f.base.logFile, 'utf8')).not.toMatch(/Jane|Poison|1985/);
+      await stopWorker(worker);
+    } finally {
+      await tearDown(f);
+    }
+  });
+});
+
+describe('fleet under fire: 3 workers, 200 practices, 50 ms a request, SIGKILLs', () => {
+  it('drains every practice with 0 lost, 0 overlaps, 0 second invitations, one token per worker', async () => {
+    const f = await setUp(200, { pageDelayMs: 150, concurrency: 3 });
+    const invited = f.sb.practiceIds;
+    const allInvites = new Map(invited.map((id) => [id, invitesFor(id)]));
+    try {
+      // Three workers; the first also queues every practice's invitation list.
+      type Slot = { child: ChildProcess; up: boolean };
+      const launch = (extra: Partial<FleetWorkerConfig> = {}): Slot => {
+        const child = spawnFleetWorker({
+          ...f.base,
+          name: `worker-${++f.started}`,
+          syncNow: f.sb.practiceIds,
+          invite: [],
+          ...extra,
+        });
+        f.children.add(child);
+        child.once('exit', () => f.children.delete(child));
+        const slot: Slot = { child, up: false };
+        ready(child).then(
+          () => (slot.up = true),
+          () => undefined,
+        );
+        return slot;
+      };
+      const slots: Slot[] = [launch({ invite: invited }), launch(), launch()];
+      await waitFor('workers up', async () => slots.every((s) => s.up), 60_000);
+      // Random SIGKILLs of running workers while work remains, each replaced at once.
+      let kills = 0;
+      let killsMidWork = 0;
+      const random = (n: number): number => Math.floor(Math.random() * n);
+      for (let round = 0; round < 40 && kills < 12; round++) {
+        await sleep(250 + random(500));
+        const up = slots.map((s, i) => [s, i] as const).filter(([s]) => s.up);
+        const pick = up[random(up.length)];
+        if (!pick) continue;
+        const [victim, at] = pick;
+        if ((await syncedTotal(f)) < expectedTotal(f)) killsMidWork++;
+        else break;
+        victim.child.kill('SIGKILL');
+        await new Promise((r) => victim.child.once('exit', r));
+        kills++;
+        slots[at] = launch();
+      }
+      expect(kills).toBeGreaterThanOrEqual(10);
+      expect(killsMidWork).toBeGreaterThanOrEqual(10);
+
+      await waitFor(
+        'every practice drained',
+        async () => (await syncedTotal(f)) >= expectedTotal(f),
+        180_000,
+      );
+      await waitFor(
+        'queues settled',
+        async () =>
+          (await openJobs(f, 'medfusion.sync')) === 0 &&
+          (await openJobs(f, 'medfusion.invite')) === 0,
+        120_000,
+      );
+
+      // Every patient of every practice exactly once: none lost, none twice.
+      const counts = await syncedCounts(f);
+      const wrong = f.sb.practiceIds.filter((id, i) => {
+        const c = counts.get(id) ?? { rows: 0, distinct: 0 };
+        return c.rows !== feedSize(i) || c.distinct !== feedSize(i);
+      });
+      expect(wrong).toEqual([]);
+      // Never two syncs of one practice at once (the sandbox records overlapping feed reads).
+      expect(overlaps(f)).toBe(0);
+
+      // Invitations: nobody twice; everybody either invited or in a batch of unknown outcome.
+      const ledger = await f.db.pool.query<{ practice_id: string; state: string; ids: string[] }>(
+        `SELECT practice_id, state, practice_patient_ids AS ids FROM medfusion.invitation_batches`,
+      );
+      const unknown = ledger.rows.filter((r) => r.state === 'sending');
+      for (const id of invited) {
+        const emulator = f.sb.practice(id);
+        expect(emulator.stats.repeatPatientPosts).toBe(0);
+        for (const invite of allInvites.get(id) ?? []) {
+          const posts = emulator.postsOf(invite.practicePatientId);
+          const inUnknown = unknown.some((u) => u.ids.includes(invite.practicePatientId));
+          expect(posts <= 1 && (posts === 1 || inUnknown)).toBe(true);
+        }
+      }
+      // The operator's remedy for the unknown ones: the same lists again, resending the unknown
+      // batches with their BatchId (the sandbox, like Medfusion is inferred to, ignores a repeat).
+      const unknownPractices = [...new Set(unknown.map((u) => u.practice_id))];
+      if (unknownPractices.length > 0) {
+        await startWorker(f, { syncNow: [], invite: unknownPractices, resendUnknown: true });
+        await waitFor('resends', async () => (await openJobs(f, 'medfusion.invite')) === 0, 60_000);
+      }
+      for (const id of invited) {
+        const emulator = f.sb.practice(id);
+        for (const invite of allInvites.get(id) ?? [])
+          expect([invite.practicePatientId, emulator.postsOf(invite.practicePatientId)]).toEqual([
+            invite.practicePatientId,
+            1,
+          ]);
+        expect(emulator.stats.repeatPatientPosts).toBe(0);
+      }
+
+      // Tokens: at most one per credential set (one here) per worker process, per token lifetime.
+      const lines = requestLines(f);
+      const tokenRequests = new Map<number, number>();
+      for (const l of lines)
+        if (l.path === '/v1/oauth2/token' && l.status === 200)
+          tokenRequests.set(l.pid, (tokenRequests.get(l.pid) ?? 0) + 1);
+      expect(Math.max(...tokenRequests.values())).toBe(1);
+      expect(f.sb.stats.tokensIssued).toBeLessThanOrEqual(f.started);
+      // Nothing a worker logged holds a patient's id or name.
+      const text = readFileSync(f.base.logFile, 'utf8');
+      expect(text).not.toMatch(/INV-|SBX-/);
+
+      const status = await readFleetStatus(f.db.pool, { bossSchema: f.bossSchema });
+      expect(status.summary).toMatchObject({ practices: 200, neverSynced: 0, syncing: 0 });
+      expect(status.summary.unknownInvitationBatches).toBe(0);
+
+      // Graceful stops: every worker exits 0 on SIGTERM.
+      for (const child of [...f.children]) await stopWorker(child);
     } finally {
       await tearDown(f);
     }

@@ -44,6 +44,9 @@ export interface FleetWorkerConfig {
   /** Where the worker appends the request lines its clients log (JSON, one per line). */
   logFile: string;
   retryDelaySeconds?: number;
+  retryLimit?: number;
+  /** A practice whose pages `onPage` refuses, with PHI in the message (as a database error can quote). */
+  poisonPractice?: string;
   maxRetryAfterMs?: number;
   shutdownTimeoutMs?: number;
 }

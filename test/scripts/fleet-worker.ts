@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   boss.on('error', () => undefined); // a killed peer's connection errors are expected here
   await boss.start();
   const log = (fields: Record<string, unknown> = {}): void =>
-    appendFileSync(config.logFile, `${JSON.stringify({ pid: process.pid, ...fields })}\n`);
+    appendFileSync(
+      config.logFile,
+      `${JSON.stringify({ pid: process.pid, at: Date.now(), ...fields })}\n`,
+    );
   const worker = new FleetWorker<PoolClient>({
     boss,
     pool,
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     heartbeatSeconds: 10,
     pollingIntervalSeconds: 0.5,
-    retry: { limit: 8, delaySeconds: config.retryDelaySeconds ?? 1, maxDelaySeconds: 4 },
+    retry: { limit: config.retryLimit ?? 8, delaySeconds: config.retryDelaySeconds ?? 1, maxDelaySeconds: 4 },
     ...(config.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: config.maxRetryAfterMs } : {}),
     ...(config.shutdownTimeoutMs !== undefined
       ? { shutdownTimeoutMs: config.shutdownTimeoutMs }
@@ -58,6 +61,8 @@ async function main(): Promise<void> {
       error: (message, fields) => log({ message, ...fields }),
     },
     onPage: async ({ practiceId, page, transaction }) => {
+      if (practiceId === config.poisonPractice)
+        throw new Error('duplicate key: patient Jane Poison born 1985-12-10');
       for (const p of page.patients) {
         await transaction.query(
           'INSERT INTO fleet_test.synced (practice_id, practice_patient_id) VALUES ($1, $2)',
