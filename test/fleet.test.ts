@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { http, passthrough } from 'msw';
 import { setupServer } from 'msw/node';
 import { readFleetStatus, formatFleetStatus } from 'medfusion-patient-sdk/fleet';
@@ -199,9 +199,59 @@ describe('fleet worker', () => {
         expect(byId.get(id)?.lastRunPatients).toBeLessThanOrEqual(feedSize(i));
       });
       expect(formatFleetStatus(status)).toMatch(/12 practices: 12 current/);
+      // The operator's command reads the same from the database alone (on this Node, no pg-boss).
+      const cli = (...args: string[]): string =>
+        execFileSync(
+          process.execPath,
+          ['--import', 'tsx', join(__dirname, '..', 'src', 'fleet', 'cli.ts'), 'status', ...args],
+          { encoding: 'utf8', env: { ...process.env, MEDFUSION_DATABASE_URL: f.db.url } },
+        );
+      const table = cli('--boss-schema', f.bossSchema);
+      for (const id of f.sb.practiceIds) expect(table).toContain(id);
+      expect(table).toMatch(
+        /^PRACTICE\s+LAST SUCCESS\s+LAG\s+PAGES\s+PATIENTS\s+LEASE\s+OUTCOME\s+LAST ERROR/,
+      );
+      expect(table).toMatch(
+        /12 practices: 12 current, 0 stale, 0 never synced, 0 failing, 0 rate-limited, 0 syncing now; 0 invitation batch\(es\) of unknown outcome; 0 dead letter\(s\)/,
+      );
+      const json = JSON.parse(cli('--json')) as {
+        summary: { practices: number; deadLetters?: number };
+      };
+      expect(json.summary.practices).toBe(12);
+      expect(json.summary.deadLetters).toBeUndefined();
       const stats = await stopWorker(worker);
       expect(stats.synced).toBeGreaterThanOrEqual(12);
       expect(stats.failed).toBe(0);
+    } finally {
+      await tearDown(f);
+    }
+  });
+
+  it('keeps one sync per practice by the lease alone, when two deployments queue the same practices', async () => {
+    const f = await setUp(8, { pageDelayMs: 400, concurrency: 4 });
+    try {
+      // Two fleets on separate queues: pg-boss cannot see that their jobs are for the same practices.
+      const [a, b] = await Promise.all([startWorker(f), startWorker(f, { queuePrefix: 'other' })]);
+      await waitFor('drain', async () => (await syncedTotal(f)) === expectedTotal(f), 60_000);
+      await waitFor(
+        'queues settle',
+        async () => (await openJobs(f, 'medfusion.sync')) + (await openJobs(f, 'other.sync')) === 0,
+        60_000,
+      );
+      expect(overlaps(f)).toBe(0);
+      const counts = await syncedCounts(f);
+      f.sb.practiceIds.forEach((id, i) =>
+        expect(counts.get(id) ?? { rows: 0, distinct: 0 }).toEqual({
+          rows: feedSize(i),
+          distinct: feedSize(i),
+        }),
+      );
+      const held = requestLines(f).filter(
+        (l) => l.message === 'fleet job' && l.outcome === 'lease-held',
+      );
+      expect(held.length).toBeGreaterThan(0);
+      await stopWorker(a);
+      await stopWorker(b);
     } finally {
       await tearDown(f);
     }

@@ -45,6 +45,8 @@ export interface FleetWorkerConfig {
   logFile: string;
   retryDelaySeconds?: number;
   retryLimit?: number;
+  /** Prefix of the queue names. @default 'medfusion' */
+  queuePrefix?: string;
   /** A practice whose pages `onPage` refuses, with PHI in the message (as a database error can quote). */
   poisonPractice?: string;
   maxRetryAfterMs?: number;

@@ -32,12 +32,17 @@ async function main(): Promise<void> {
     pool,
     name: config.name,
     environment: 'sandbox',
+    ...(config.queuePrefix ? { queuePrefix: config.queuePrefix } : {}),
     concurrency: config.concurrency,
     ...(config.maxRequestsInFlight ? { maxRequestsInFlight: config.maxRequestsInFlight } : {}),
     leaseMs: config.leaseMs,
     heartbeatSeconds: 10,
     pollingIntervalSeconds: 0.5,
-    retry: { limit: config.retryLimit ?? 8, delaySeconds: config.retryDelaySeconds ?? 1, maxDelaySeconds: 4 },
+    retry: {
+      limit: config.retryLimit ?? 8,
+      delaySeconds: config.retryDelaySeconds ?? 1,
+      maxDelaySeconds: 4,
+    },
     ...(config.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: config.maxRetryAfterMs } : {}),
     ...(config.shutdownTimeoutMs !== undefined
       ? { shutdownTimeoutMs: config.shutdownTimeoutMs }
