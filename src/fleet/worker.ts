@@ -102,7 +102,11 @@ export interface FleetWorkerOptions<C extends SqlPoolClient = SqlPoolClient> {
   jobTimeoutSeconds?: number;
   /** Heartbeat of running jobs, in seconds (>= 10): a killed worker's jobs are retried after about this. @default 30 */
   heartbeatSeconds?: number;
-  /** How often an idle worker looks for jobs, in seconds (>= 0.5). @default 2 */
+  /**
+   * How often each of the worker's `concurrency` loops looks for a job, in seconds (>= 0.5). A loop
+   * takes at most one job per interval, so a worker runs at most `concurrency / interval` short jobs a
+   * second; an idle loop costs one indexed query per interval. @default 0.5
+   */
   pollingIntervalSeconds?: number;
   /** The longest `Retry-After` waited out inside a job; longer ones reschedule the practice. @default 1000 */
   maxRetryAfterMs?: number;
@@ -259,7 +263,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     const work = {
       localConcurrency: this.concurrency,
       batchSize: 1,
-      pollingIntervalSeconds: this.o.pollingIntervalSeconds ?? 2,
+      pollingIntervalSeconds: this.o.pollingIntervalSeconds ?? 0.5,
       perJobResults: true,
     };
     await this.o.boss.work(this.queues.sync, work, (jobs) => this.each(jobs, 'sync'));

@@ -38,6 +38,8 @@ export interface FleetWorkerConfig {
   pageDelayMs: number;
   /** Sync jobs to send at start (idempotent: a practice with one queued is left alone). */
   syncNow: string[];
+  /** Send the `syncNow` jobs on SIGUSR2 rather than at start (the benchmark's starting gun). */
+  syncOnSignal?: boolean;
   /** Invitation jobs to send at start, one list per practice (ref `onboarding`). */
   invite: string[];
   resendUnknown?: boolean;

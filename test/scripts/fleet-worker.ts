@@ -68,18 +68,18 @@ async function main(): Promise<void> {
     onPage: async ({ practiceId, page, transaction }) => {
       if (practiceId === config.poisonPractice)
         throw new Error('duplicate key: patient Jane Poison born 1985-12-10');
-      for (const p of page.patients) {
-        await transaction.query(
-          'INSERT INTO fleet_test.synced (practice_id, practice_patient_id) VALUES ($1, $2)',
-          [practiceId, p.practicePatientId],
-        );
-      }
+      await transaction.query(
+        `INSERT INTO fleet_test.synced (practice_id, practice_patient_id)
+         SELECT $1, unnest($2::text[])`,
+        [practiceId, page.patients.map((p) => p.practicePatientId)],
+      );
       if (config.pageDelayMs > 0) await new Promise((r) => setTimeout(r, config.pageDelayMs));
     },
     loadInvites: async (practiceId) => invitesFor(practiceId),
   });
   await worker.start();
-  await worker.syncNow(config.syncNow);
+  if (config.syncOnSignal) process.on('SIGUSR2', () => void worker.syncNow(config.syncNow));
+  else await worker.syncNow(config.syncNow);
   for (const practiceId of config.invite)
     await worker.invite(practiceId, 'onboarding', { resendUnknown: config.resendUnknown === true });
   process.once('SIGTERM', () => {
