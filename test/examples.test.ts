@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MedfusionClient } from 'medfusion-patient-sdk';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
+import { node22 } from './helpers/fleet';
 
 const root = join(__dirname, '..');
 // tsx's own entry, run by this test's node: under the Node matrix the examples run on each version.
@@ -52,6 +53,34 @@ describe('examples with PostgreSQL', () => {
       "SELECT cursor FROM medfusion.checkpoints WHERE environment = 'sandbox'",
     );
     expect(cursor.rows).toHaveLength(1);
+  });
+});
+
+describe('examples on pg-boss (Node 22+)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(() => db.drop());
+
+  it('fleet-worker.ts syncs 20 practices once each, shows the operator view, and stops', async () => {
+    const { stdout } = await promisify(execFile)(
+      node22(),
+      [tsxCli, join(root, 'examples', 'fleet-worker.ts')],
+      { cwd: root, timeout: 120_000, env: { ...process.env, DATABASE_URL: db.url } },
+    );
+    expect(stdout).toMatch(/^PRACTICE\s+LAST SUCCESS\s+LAG/m);
+    expect(stdout).toMatch(/20 practices: 20 current, 0 stale, 0 never synced, 0 failing/);
+    expect(stdout).toMatch(/1530 changes in portal_changes; stopping/);
+    const rows = await db.pool.query<{ n: string; ids: string }>(
+      `SELECT count(*) AS n, count(DISTINCT (practice_id, practice_patient_id)) AS ids FROM portal_changes`,
+    );
+    expect(rows.rows[0]).toEqual({ n: '1530', ids: '1530' });
+  });
+
+  it('fleet-worker.ts says what it needs on an older Node', async () => {
+    if (Number(process.versions.node.split('.')[0]) >= 22) return; // this run is on a newer Node
+    await expect(run('fleet-worker.ts')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/pg-boss 12 needs Node 22\.12 or later/),
+    });
   });
 });
 
