@@ -74,6 +74,14 @@ describe('examples on pg-boss (Node 22+)', () => {
       `SELECT count(*) AS n, count(DISTINCT (practice_id, practice_patient_id)) AS ids FROM portal_changes`,
     );
     expect(rows.rows[0]).toEqual({ n: '1530', ids: '1530' });
+    // One schedule per practice, every 5 minutes, spread over the interval by practice.
+    const schedules = await db.pool.query<{ key: string; cron: string }>(
+      `SELECT key, cron FROM pgboss.schedule WHERE name = 'medfusion.sync'`,
+    );
+    expect(schedules.rows).toHaveLength(20);
+    expect(new Set(schedules.rows.map((r) => r.key)).size).toBe(20);
+    for (const r of schedules.rows) expect(r.cron).toMatch(/^[0-4]-59\/5 \* \* \* \*$/);
+    expect(new Set(schedules.rows.map((r) => r.cron)).size).toBeGreaterThan(1);
   });
 
   it('fleet-worker.ts says what it needs on an older Node', async () => {
