@@ -512,7 +512,12 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         error instanceof PartialSubmissionError &&
         error.notSent.length === 0 &&
         error.failed.every((f) => f.error instanceof SubmissionOutcomeUnknownError);
-      const failure = new FleetJobError('invite', practiceId, error, onlyUnknown ? false : undefined);
+      const failure = new FleetJobError(
+        'invite',
+        practiceId,
+        error,
+        onlyUnknown ? false : undefined,
+      );
       this.log.warn('fleet job', {
         queue: this.queues.invite,
         practiceId,
