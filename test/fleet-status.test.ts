@@ -213,6 +213,8 @@ describe('FleetWorker options', () => {
     );
     expect(() => new FleetWorker({ ...base, maxRequestsInFlight: 1.5 })).toThrow(RangeError);
     expect(() => new FleetWorker({ ...base, leaseMs: 10 })).toThrow(/leaseMs/);
+    expect(() => new FleetWorker({ ...base, retry: { limit: -1 } })).toThrow(/retry\.limit/);
+    expect(() => new FleetWorker({ ...base, jobTimeoutSeconds: 0 })).toThrow(/jobTimeoutSeconds/);
   });
   it('refuses a schedule it cannot express', async () => {
     const worker = new FleetWorker(base);

@@ -31,6 +31,7 @@ import { DEFAULT_SCHEMA, type SqlPool, type SqlPoolClient } from '../postgres/sq
 import {
   queueNames,
   type BossJob,
+  type BossQueueOptions,
   type FleetBoss,
   type FleetQueues,
   type InviteJobData,
@@ -194,6 +195,8 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   private readonly schema: string;
   private readonly concurrency: number;
   private readonly leaseMs: number;
+  /** Retries, timeout, heartbeat and dead letter of both job queues. */
+  private readonly queueOptions: BossQueueOptions;
   private readonly clients: FleetClients;
   private readonly state: FleetState;
   private readonly log: Logger;
@@ -205,14 +208,23 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   private prepared: Promise<void> | undefined;
   private working = false;
 
-  /** @throws {RangeError} when a numeric option is out of range. */
+  /** @throws {RangeError} when a numeric option is out of range (before anything is sent). */
   constructor(options: FleetWorkerOptions<C>) {
     this.o = options;
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.queues = queueNames(options.queuePrefix ?? 'medfusion');
     this.concurrency = integer('concurrency', options.concurrency, 4, 1);
     this.leaseMs = integer('leaseMs', options.leaseMs, 30_000, 1000);
-    integer('heartbeatSeconds', options.heartbeatSeconds, 30, 10);
+    const retry = options.retry ?? {};
+    this.queueOptions = {
+      retryLimit: integer('retry.limit', retry.limit, 5, 0),
+      retryDelay: integer('retry.delaySeconds', retry.delaySeconds, 30, 1),
+      retryBackoff: true,
+      retryDelayMax: integer('retry.maxDelaySeconds', retry.maxDelaySeconds, 900, 1),
+      expireInSeconds: integer('jobTimeoutSeconds', options.jobTimeoutSeconds, 900, 1),
+      heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 10),
+      deadLetter: this.queues.deadLetter,
+    };
     this.name = options.name ?? defaultWorkerName();
     this.clients = new FleetClients(
       options.clientOptions,
@@ -225,23 +237,15 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
 
   /**
    * Creates the tables and queues (idempotent). `start()` does it; call it alone in a process that
-   * only schedules or sends jobs.
+   * only schedules or sends jobs. The queues' options (retries, timeout, heartbeat) are set when a
+   * queue is first created; change them later with pg-boss's `updateQueue`.
    *
    * @throws {StateStoreError} the database refused.
    */
   prepare(): Promise<void> {
     this.prepared ??= (async () => {
       await migrateFleet(this.o.pool, this.schema);
-      const retry = this.o.retry ?? {};
-      const common = {
-        retryLimit: integer('retry.limit', retry.limit, 5, 0),
-        retryDelay: integer('retry.delaySeconds', retry.delaySeconds, 30, 1),
-        retryBackoff: true,
-        retryDelayMax: integer('retry.maxDelaySeconds', retry.maxDelaySeconds, 900, 1),
-        expireInSeconds: integer('jobTimeoutSeconds', this.o.jobTimeoutSeconds, 900, 1),
-        heartbeatSeconds: this.o.heartbeatSeconds ?? 30,
-        deadLetter: this.queues.deadLetter,
-      };
+      const common = this.queueOptions;
       await this.o.boss.createQueue(this.queues.deadLetter, { policy: 'standard' });
       await this.o.boss.createQueue(this.queues.sync, { ...common, policy: 'stately' });
       await this.o.boss.createQueue(this.queues.invite, { ...common, policy: 'singleton' });
@@ -257,6 +261,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
    * @throws {StateStoreError} the database refused.
    */
   async start(): Promise<void> {
+    if (this.stopping.signal.aborted) throw new Error('FleetWorker: stopped; create a new one');
     if (this.working) return;
     await this.prepare();
     this.working = true;
