@@ -6,6 +6,7 @@ import { http, passthrough } from 'msw';
 import { setupServer } from 'msw/node';
 import {
   AbortError,
+  AuthenticationError,
   ConfigurationError,
   MedfusionClient,
   RequestLimiter,
@@ -90,6 +91,44 @@ describe('TokenCache', () => {
     const before = sb.stats.tokensIssued;
     await Promise.all(clients.map((c) => c.patients.getUpdatedPatients()));
     expect(sb.stats.tokensIssued - before).toBe(1);
+  });
+
+  it('fetches one token per login when practices have logins of their own', async () => {
+    const many = await startSandbox({ practices: 12, logins: 3, seed: 9 });
+    try {
+      expect(many.logins.map((l) => l.username)).toEqual([
+        'sandbox-practice-user',
+        'sandbox-practice-user-1',
+        'sandbox-practice-user-2',
+      ]);
+      const tokenCache = new TokenCache();
+      const clients = many.practiceIds.map(
+        (id) =>
+          new MedfusionClient({
+            baseUrl: many.url,
+            practiceId: id,
+            credentials: many.credentialsFor(id),
+            tokenCache,
+          }),
+      );
+      await Promise.all(clients.map((c) => c.patients.getUpdatedPatients()));
+      expect(tokenCache.size).toBe(3);
+      expect(many.stats.tokensByUsername).toEqual({
+        'sandbox-practice-user': 1,
+        'sandbox-practice-user-1': 1,
+        'sandbox-practice-user-2': 1,
+      });
+      // A practice accepts only its own login's tokens.
+      const wrong = new MedfusionClient({
+        baseUrl: many.url,
+        practiceId: many.practiceIds[1] as string,
+        credentials: many.logins[0] as (typeof many.logins)[number],
+        maxRetries: 0,
+      });
+      await expect(wrong.patients.getUpdatedPatients()).rejects.toBeInstanceOf(AuthenticationError);
+    } finally {
+      await many.close();
+    }
   });
 
   it('is refused when it is not a TokenCache', () => {

@@ -13,6 +13,7 @@ const HELP = `Usage: medfusion-sandbox [options]
   --processing-delay <ms>  delay before a batch is processed (default 0)
   --seed-patients <n>      registered patients to put in each practice's feed (default 0)
   --practices <n>          practices served at once, one set of credentials (default 1)
+  --logins <n>             practice users among them: practice i uses login i % n (default 1)
   --token-ttl <s>          lifetime of tokens in seconds (default 1799)
   --rate-429 <0..1>        share of requests answered 429
   --rate-503 <0..1>        share of requests answered 503
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       'processing-delay': { type: 'string' },
       'seed-patients': { type: 'string' },
       practices: { type: 'string' },
+      logins: { type: 'string' },
       'token-ttl': { type: 'string' },
       'rate-429': { type: 'string' },
       'rate-503': { type: 'string' },
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     processingDelayMs: int('processing-delay', values['processing-delay']) ?? 0,
     tokenTtlSeconds: int('token-ttl', values['token-ttl']) ?? 1799,
     practices: Math.max(1, int('practices', values.practices) ?? 1),
+    logins: Math.max(1, int('logins', values.logins) ?? 1),
     faults: {
       rate429: num('rate-429', values['rate-429']),
       rate503: num('rate-503', values['rate-503']),
@@ -78,6 +81,8 @@ async function main(): Promise<void> {
     practiceId: sb.practiceId,
     practiceIds: sb.practiceIds,
     credentials: sb.credentials,
+    // Practice i accepts tokens of logins[i % logins.length] only.
+    logins: sb.logins,
     seededPatients: seeded,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(details)}\n`);
@@ -91,6 +96,10 @@ async function main(): Promise<void> {
     console.log(`  username:     ${sb.credentials.username}`);
     console.log(`  password:     ${sb.credentials.password}`);
     console.log(`  appToken:     ${sb.credentials.appToken}`);
+    if (sb.logins.length > 1)
+      console.log(
+        `  logins:       ${sb.logins.length}, practice i uses login i % ${sb.logins.length} (--json lists them)`,
+      );
     console.log(`  seeded registered patients: ${seeded}`);
     console.log('These are throw-away sandbox credentials. Ctrl-C to stop.');
   }

@@ -38,7 +38,7 @@ export class Emulator {
 
   /** @internal What another practice of the same sandbox shares with this one. */
   get sharedAuth(): SharedAuth {
-    return { credentials: this.state.credentials, tokens: this.state.tokens };
+    return { logins: this.state.logins, tokens: this.state.tokens };
   }
 
   /** The practice it serves. */

@@ -1,4 +1,5 @@
 /** The emulator behind a node:http server on 127.0.0.1. */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -23,6 +24,11 @@ export interface SandboxOptions extends EmulatorOptions {
    * The first is `practiceId`. @default 1
    */
   practices?: number;
+  /**
+   * Practice users (logins) among the practices, all with the one client id and secret: practice
+   * `i` accepts only tokens of login `i % logins` (`credentialsFor(practiceId)`). @default 1
+   */
+  logins?: number;
 }
 
 /** Requests in flight at the sandbox's HTTP server. */
@@ -45,6 +51,10 @@ export interface Sandbox {
   emulator: Emulator;
   /** Every practice served, the first being `practiceId`. */
   practiceIds: string[];
+  /** Every login (practice user) the sandbox accepts; the first is `credentials`. */
+  logins: SandboxCredentials[];
+  /** The login a practice accepts tokens of. */
+  credentialsFor(practiceId: string): SandboxCredentials;
   /** The emulator of one practice, to seed it, register its patients or read its counters. */
   practice(practiceId: string): Emulator;
   /** Counters: requests, batches, duplicates, invitations, tokens, faults. */
@@ -79,11 +89,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const count = options.practices ?? 1;
   if (!Number.isInteger(count) || count < 1)
     throw new Error('sandbox: practices must be an integer >= 1');
+  const logins = options.logins ?? 1;
+  if (!Number.isInteger(logins) || logins < 1 || logins > count)
+    throw new Error('sandbox: logins must be an integer from 1 to the number of practices');
   const emulator = new Emulator(options);
   const emulators = new Map([[emulator.practiceId, emulator]]);
+  const auth = emulator.sharedAuth;
+  const first = auth.logins[0] as SandboxCredentials;
+  for (let k = 1; k < logins; k++)
+    auth.logins.push({ ...first, username: `${first.username}-${k}`, password: randomUUID() });
   for (let i = 1; i < count; i++) {
     const { practiceId: _first, ...rest } = options;
-    const other = new Emulator({ ...rest, seed: (options.seed ?? 1) + i }, emulator.sharedAuth);
+    const other = new Emulator(
+      { ...rest, seed: (options.seed ?? 1) + i },
+      { ...auth, login: i % logins },
+    );
     emulators.set(other.practiceId, other);
   }
   const traffic: SandboxTraffic = { inFlight: 0, maxInFlight: 0 };
@@ -107,6 +127,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     credentials: emulator.credentials,
     emulator,
     practiceIds: [...emulators.keys()],
+    logins: auth.logins,
+    credentialsFor: (id) => {
+      const found = emulators.get(id);
+      if (!found) throw new Error(`sandbox: no practice ${id}`);
+      return found.credentials;
+    },
     practice: (id) => {
       const found = emulators.get(id);
       if (!found) throw new Error(`sandbox: no practice ${id}`);

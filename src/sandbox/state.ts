@@ -51,6 +51,8 @@ export interface EmulatorStats {
   invitationsSent: number;
   /** Tokens issued by the token endpoint. */
   tokensIssued: number;
+  /** Tokens issued, by the practice user's login (sandbox usernames, not patient data). */
+  tokensByUsername: Record<string, number>;
   /** Requests answered with an injected fault. */
   faultsInjected: number;
   /**
@@ -93,10 +95,20 @@ export interface FeedEntry {
   id: string;
 }
 
-/** What the practices of one sandbox share: one set of credentials, one token store. */
+/** A token the sandbox issued: until when, and to which login. */
+export interface IssuedToken {
+  expiresAt: number;
+  username: string;
+}
+
+/**
+ * What the practices of one sandbox share: its logins (one client id and secret, a practice user
+ * each) and one token store. `login` picks the practice's own login.
+ */
 export interface SharedAuth {
-  credentials: SandboxCredentials;
-  tokens: Map<string, number>;
+  logins: SandboxCredentials[];
+  tokens: Map<string, IssuedToken>;
+  login?: number;
 }
 
 export class SandboxState {
@@ -108,14 +120,17 @@ export class SandboxState {
     duplicateBatches: 0,
     invitationsSent: 0,
     tokensIssued: 0,
+    tokensByUsername: {},
     faultsInjected: 0,
     repeatPatientPosts: 0,
     overlappingFeedReads: 0,
   };
   readonly options: Required<Omit<EmulatorOptions, 'faults' | 'practiceId'>>;
   readonly faults: Faults;
-  /** Token → expiry (ms since epoch); shared by the practices of one sandbox. */
-  readonly tokens: Map<string, number>;
+  /** Every login of the sandbox (this practice's is `credentials`); shared by its practices. */
+  readonly logins: SandboxCredentials[];
+  /** Token → expiry and login; shared by the practices of one sandbox. */
+  readonly tokens: Map<string, IssuedToken>;
   readonly records = new Map<string, PatientRecord>();
   /** MedfusionPatientId → practice patient id, to link accounts without a scan. */
   readonly byMedfusionId = new Map<string, string>();
@@ -142,13 +157,16 @@ export class SandboxState {
       prerender: options.prerender ?? false,
     };
     this.practiceId = options.practiceId ?? randomUUID();
-    this.credentials = shared?.credentials ?? {
-      clientId: `sandbox-client-${randomUUID().slice(0, 8)}`,
-      clientSecret: randomUUID(),
-      username: 'sandbox-practice-user',
-      password: randomUUID(),
-      appToken: randomUUID(),
-    };
+    this.logins = shared?.logins ?? [
+      {
+        clientId: `sandbox-client-${randomUUID().slice(0, 8)}`,
+        clientSecret: randomUUID(),
+        username: 'sandbox-practice-user',
+        password: randomUUID(),
+        appToken: randomUUID(),
+      },
+    ];
+    this.credentials = this.logins[shared?.login ?? 0] ?? (this.logins[0] as SandboxCredentials);
     this.tokens = shared?.tokens ?? new Map();
     this.faults = new Faults(this.options.seed, options.faults);
   }

@@ -31,6 +31,8 @@ export interface FleetWorkerConfig {
   bossSchema: string;
   sandboxUrl: string;
   credentials: { clientId: string; clientSecret: string; username: string; password: string };
+  /** A practice's own login, when it has one (the sandbox's `credentialsFor`). */
+  credentialsByPractice?: Record<string, FleetWorkerConfig['credentials']>;
   concurrency: number;
   maxRequestsInFlight?: number;
   leaseMs: number;

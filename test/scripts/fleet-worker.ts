@@ -47,9 +47,9 @@ async function main(): Promise<void> {
     ...(config.shutdownTimeoutMs !== undefined
       ? { shutdownTimeoutMs: config.shutdownTimeoutMs }
       : {}),
-    clientOptions: () => ({
+    clientOptions: (practiceId) => ({
       baseUrl: config.sandboxUrl,
-      credentials: config.credentials,
+      credentials: config.credentialsByPractice?.[practiceId] ?? config.credentials,
       maxRetries: 2,
       retryBackoff: { initialDelayMs: 50, maxDelayMs: 200 },
       logger: {

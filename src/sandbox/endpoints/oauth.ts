@@ -27,16 +27,21 @@ export function oauth(
   const decoded = Buffer.from(basic, 'base64').toString('utf8');
   if (basic !== pair && decoded !== pair) return json(401, { error: 'invalid_client' });
   const form = new URLSearchParams(req.body);
-  if (
-    form.get('grant_type') !== 'password' ||
-    form.get('username') !== c.username ||
-    form.get('password') !== c.password
-  ) {
+  // Any practice user of the sandbox, with the one client id and secret.
+  const login = state.logins.find(
+    (l) => l.username === form.get('username') && l.password === form.get('password'),
+  );
+  if (form.get('grant_type') !== 'password' || !login) {
     return json(400, { error: 'invalid_grant' });
   }
   const token = randomUUID();
-  state.tokens.set(token, Date.now() + state.options.tokenTtlSeconds * 1000);
+  state.tokens.set(token, {
+    expiresAt: Date.now() + state.options.tokenTtlSeconds * 1000,
+    username: login.username,
+  });
   state.stats.tokensIssued++;
+  state.stats.tokensByUsername[login.username] =
+    (state.stats.tokensByUsername[login.username] ?? 0) + 1;
   return json(200, {
     tokenType: 'BEARER',
     expiresIn: state.options.tokenTtlSeconds,
@@ -46,9 +51,13 @@ export function oauth(
   });
 }
 
-/** Whether an `Authorization` header carries a live token. */
+/** Whether an `Authorization` header carries a live token of this practice's login. */
 export function authorized(state: SandboxState, header: string | undefined): boolean {
   const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
-  const expires = token ? state.tokens.get(token) : undefined;
-  return expires !== undefined && expires > Date.now();
+  const issued = token ? state.tokens.get(token) : undefined;
+  return (
+    issued !== undefined &&
+    issued.expiresAt > Date.now() &&
+    issued.username === state.credentials.username
+  );
 }
