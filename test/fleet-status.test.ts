@@ -20,7 +20,10 @@ import {
   migrateFleet,
   readFleetStatus,
   type FleetBoss,
+  type BossJob,
 } from 'medfusion-patient-sdk/fleet';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 
 describe('FleetJobError', () => {
@@ -269,5 +272,71 @@ describe('medfusion-fleet', () => {
       /^medfusion-fleet: Error \(ECONNREFUSED\)\n$/,
     );
     expect((failed as { stderr: string }).stderr).not.toContain('secret-pw');
+  });
+});
+
+describe('FleetWorker jobs it cannot read', () => {
+  let db: TestDatabase;
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(() => db.drop());
+
+  it("dead-letters a job whose data is not the fleet's, and logs it through pino as pino expects", async () => {
+    // The job engine's side of one exchange, recorded: which queues were made and worked.
+    const handlers = new Map<string, (jobs: BossJob[]) => Promise<unknown>>();
+    const created: string[] = [];
+    const boss: FleetBoss = {
+      createQueue: async (name) => void created.push(name),
+      send: async () => null,
+      work: async (name, _options, handler) => {
+        handlers.set(name, handler);
+        return name;
+      },
+      offWork: async () => undefined,
+      schedule: async () => undefined,
+      unschedule: async () => undefined,
+    };
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const worker = new FleetWorker({
+      boss,
+      pool: db.pool,
+      clientOptions: () => ({}),
+      onPage: async () => undefined,
+      logger: pino({ base: undefined, timestamp: false }, sink),
+    });
+    await worker.start();
+    expect(created).toEqual(['medfusion.dead-letter', 'medfusion.sync', 'medfusion.invite']);
+    expect([...handlers.keys()]).toEqual(['medfusion.sync']); // no loadInvites: no invitation jobs taken
+    const results = await handlers.get('medfusion.sync')?.([
+      { id: 'j1', data: { practiceId: '../../etc' }, retryCount: 0 },
+    ]);
+    expect(results).toEqual([
+      {
+        id: 'j1',
+        status: 'deadletter',
+        output: expect.objectContaining({
+          name: 'FleetJobError',
+          errorClass: 'InvalidJob',
+          retryable: false,
+        }),
+      },
+    ]);
+    expect(lines).toEqual([
+      {
+        level: 40,
+        msg: 'fleet job',
+        queue: 'medfusion.sync',
+        outcome: 'failed',
+        errorClass: 'InvalidJob',
+      },
+    ]);
+    expect(worker.stats).toMatchObject({ failed: 1, running: 0 });
+    await worker.stop();
+    await expect(worker.start()).rejects.toThrow(/stopped; create a new one/);
   });
 });

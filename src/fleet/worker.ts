@@ -22,7 +22,7 @@ import {
   SubmissionOutcomeUnknownError,
 } from '../core/errors';
 import type { InvalidRecord, PatientPage } from '../core/patient-page';
-import { silentLogger, type Logger } from '../internal/log';
+import { isPino, pinoLogger, silentLogger, type Logger } from '../internal/log';
 import { retryAfterMs } from '../internal/retry';
 import type { PatientInvite } from '../models/patient';
 import { PostgresCheckpointStore } from '../postgres/checkpoint-store';
@@ -117,7 +117,7 @@ export interface FleetWorkerOptions<C extends SqlPoolClient = SqlPoolClient> {
   inviteBatchSize?: number;
   /** How long `stop()` waits for running jobs before aborting them. @default 30000 */
   shutdownTimeoutMs?: number;
-  /** Where the fleet logs one line per job (practice, outcome, counts, class of a failure). @default silent */
+  /** Where the fleet logs one line per job (practice, outcome, counts, class of a failure); a pino logger works as is. @default silent */
   logger?: Logger;
   /** This worker's name in leases and in the operator view. @default `fleet:<host>:<pid>:<random>` */
   name?: string;
@@ -232,7 +232,9 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
       integer('maxRetryAfterMs', options.maxRetryAfterMs, 1000, 0),
     );
     this.state = new FleetState(options.pool, this.schema, this.name);
-    this.log = options.logger ?? silentLogger;
+    const logger = options.logger ?? silentLogger;
+    // pino takes (fields, message): handed the SDK's (message, fields) it would drop every field.
+    this.log = isPino(logger) ? pinoLogger(logger) : logger;
   }
 
   /**
@@ -539,7 +541,11 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   private invalid(job: BossJob, kind: FleetJobKind): JobResult {
     this.stats.failed++;
     const failure = new FleetJobError(kind, 'unknown', { name: 'InvalidJob' });
-    this.log.warn('fleet job', { queue: kind, outcome: 'failed', errorClass: failure.errorClass });
+    this.log.warn('fleet job', {
+      queue: this.queues[kind],
+      outcome: 'failed',
+      errorClass: failure.errorClass,
+    });
     return { id: job.id, status: 'deadletter', output: failure.toJSON() };
   }
 }
