@@ -48,7 +48,8 @@ async function setUp(
 ): Promise<Fleet> {
   const db = await createTestDatabase();
   await db.pool.query(`CREATE SCHEMA fleet_test;
-    CREATE TABLE fleet_test.synced (practice_id text NOT NULL, practice_patient_id text NOT NULL)`);
+    CREATE TABLE fleet_test.synced (practice_id text NOT NULL, practice_patient_id text NOT NULL);
+    CREATE TABLE fleet_test.quarantined (practice_id text NOT NULL, practice_patient_id text, rules text[])`);
   const sb = await startSandbox({ practices, seed: 11, logins });
   sb.practiceIds.forEach((id, i) => sb.practice(id).seedRegisteredPatients(feedSize(i)));
   sb.injectFaults({ latencyMs: 50 });
@@ -257,6 +258,49 @@ describe('fleet worker', () => {
       expect(held.length).toBeGreaterThan(0);
       await stopWorker(a);
       await stopWorker(b);
+    } finally {
+      await tearDown(f);
+    }
+  });
+
+  it('dead-letters a practice with an invalid record at once, and a quarantining worker gets past it', async () => {
+    const f = await setUp(3);
+    const practice = f.sb.practiceIds[1] as string;
+    const emulator = f.sb.practice(practice);
+    const bad = emulator.seedRegisteredPatients(1)[0] as string;
+    emulator.updatePatient(bad, { demographics: { dateOfBirth: '1985-13-45' } } as never);
+    const valid = feedSize(1);
+    try {
+      const strict = await startWorker(f);
+      await waitFor(
+        'dead letter',
+        async () => (await openJobs(f, 'medfusion.dead-letter')) === 1,
+        60_000,
+      );
+      const row = (await readFleetStatus(f.db.pool)).practices.find(
+        (p) => p.practiceId === practice,
+      );
+      // A validation error cannot heal: no retry, straight to the dead letters.
+      expect(row).toMatchObject({
+        lastOutcome: 'failed',
+        lastErrorClass: 'ValidationError',
+        consecutiveFailures: 1,
+      });
+      await stopWorker(strict);
+
+      const lenient = await startWorker(f, { quarantine: true, syncNow: [practice] });
+      await waitFor(
+        'the practice synced',
+        async () => (await syncedTotal(f)) === expectedTotal(f),
+        60_000,
+      );
+      const counts = await syncedCounts(f);
+      expect(counts.get(practice)).toEqual({ rows: valid, distinct: valid });
+      const set = await f.db.pool.query<{ practice_patient_id: string; rules: string[] }>(
+        'SELECT practice_patient_id, rules FROM fleet_test.quarantined',
+      );
+      expect(set.rows).toEqual([{ practice_patient_id: bad, rules: ['date(YYYY-MM-DD)'] }]);
+      await stopWorker(lenient);
     } finally {
       await tearDown(f);
     }

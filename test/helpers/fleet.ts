@@ -49,6 +49,8 @@ export interface FleetWorkerConfig {
   logFile: string;
   retryDelaySeconds?: number;
   retryLimit?: number;
+  /** Set invalid records aside (into fleet_test.quarantined) rather than fail the practice's job. */
+  quarantine?: boolean;
   /** Prefix of the queue names. @default 'medfusion' */
   queuePrefix?: string;
   /** A practice whose pages `onPage` refuses, with PHI in the message (as a database error can quote). */

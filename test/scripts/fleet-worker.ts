@@ -76,6 +76,16 @@ async function main(): Promise<void> {
       if (config.pageDelayMs > 0) await new Promise((r) => setTimeout(r, config.pageDelayMs));
     },
     loadInvites: async (practiceId) => invitesFor(practiceId),
+    ...(config.quarantine
+      ? {
+          onInvalidRecord: async (practiceId, record) => {
+            await pool.query(
+              'INSERT INTO fleet_test.quarantined (practice_id, practice_patient_id, rules) VALUES ($1, $2, $3)',
+              [practiceId, record.practicePatientId, record.issues.map((i) => i.rule)],
+            );
+          },
+        }
+      : {}),
   });
   await worker.start();
   if (config.syncOnSignal) process.on('SIGUSR2', () => void worker.syncNow(config.syncNow));
