@@ -87,10 +87,8 @@ async function tearDown(f: Fleet): Promise<void> {
   rmSync(f.dir, { recursive: true, force: true });
 }
 
-async function startWorker(
-  f: Fleet,
-  extra: Partial<FleetWorkerConfig> = {},
-): Promise<ChildProcess> {
+/** Starts a worker process of the fleet (syncing every practice unless told otherwise). */
+function launchWorker(f: Fleet, extra: Partial<FleetWorkerConfig> = {}): ChildProcess {
   const child = spawnFleetWorker({
     ...f.base,
     name: `worker-${++f.started}`,
@@ -100,6 +98,15 @@ async function startWorker(
   });
   f.children.add(child);
   child.once('exit', () => f.children.delete(child));
+  return child;
+}
+
+/** Starts a worker and waits until it works. */
+async function startWorker(
+  f: Fleet,
+  extra: Partial<FleetWorkerConfig> = {},
+): Promise<ChildProcess> {
+  const child = launchWorker(f, extra);
   await ready(child);
   return child;
 }
@@ -419,15 +426,7 @@ describe('fleet under fire: 3 workers, 200 practices, 50 ms a request, SIGKILLs'
       // Three workers; the first also queues every practice's invitation list.
       type Slot = { child: ChildProcess; up: boolean };
       const launch = (extra: Partial<FleetWorkerConfig> = {}): Slot => {
-        const child = spawnFleetWorker({
-          ...f.base,
-          name: `worker-${++f.started}`,
-          syncNow: f.sb.practiceIds,
-          invite: [],
-          ...extra,
-        });
-        f.children.add(child);
-        child.once('exit', () => f.children.delete(child));
+        const child = launchWorker(f, extra);
         const slot: Slot = { child, up: false };
         ready(child).then(
           () => (slot.up = true),

@@ -3,7 +3,6 @@
  * clients share one token cache (one token and one token request per credential set) and one cap on
  * requests in flight.
  */
-import { hostname } from 'node:os';
 import { MedfusionClient } from '../client';
 import { ConfigurationError } from '../core/errors';
 import { TokenCache } from '../internal/auth';
@@ -56,9 +55,4 @@ export class FleetClients {
       retryBackoff: { ...given.retryBackoff, maxRetryAfterMs: this.maxRetryAfterMs },
     });
   }
-}
-
-/** A worker's default name: host, pid and a random suffix. */
-export function defaultWorkerName(): string {
-  return `fleet:${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
 }

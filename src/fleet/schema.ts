@@ -3,7 +3,7 @@
  * what the operator view shows. Plain SQL, idempotent, safe to run from every worker at start-up.
  */
 import { migrate } from '../postgres/schema';
-import { connect, run, schemaIdent, type SqlPool } from '../postgres/sql';
+import { lockedTransaction, run, schemaIdent, type SqlPool } from '../postgres/sql';
 
 /** The fleet's DDL; `$schema` is replaced by the quoted schema. Also in docs/fleet.md. */
 export const FLEET_DDL = `
@@ -32,19 +32,11 @@ CREATE TABLE IF NOT EXISTS $schema.fleet_practices (
  */
 export async function migrateFleet(pool: SqlPool, schema: string): Promise<void> {
   await migrate(pool, { schema });
-  const quoted = schemaIdent(schema);
-  const client = await connect(pool, 'fleet.migrate');
-  try {
-    await run(client, 'fleet.migrate', 'BEGIN');
-    await run(client, 'fleet.migrate', 'SELECT pg_advisory_xact_lock(hashtext($1))', [
-      `medfusion-patient-sdk.fleet.migrate.${schema}`,
-    ]);
-    await run(client, 'fleet.migrate', FLEET_DDL.replaceAll('$schema', quoted));
-    await run(client, 'fleet.migrate', 'COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  const ddl = FLEET_DDL.replaceAll('$schema', schemaIdent(schema));
+  await lockedTransaction(
+    pool,
+    'fleet.migrate',
+    `medfusion-patient-sdk.fleet.migrate.${schema}`,
+    async (client) => void (await run(client, 'fleet.migrate', ddl)),
+  );
 }

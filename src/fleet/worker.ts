@@ -25,7 +25,7 @@ import type { InvalidRecord, PatientPage } from '../core/patient-page';
 import { isPino, pinoLogger, silentLogger, type Logger } from '../internal/log';
 import { retryAfterMs } from '../internal/retry';
 import type { PatientInvite } from '../models/patient';
-import { PostgresCheckpointStore } from '../postgres/checkpoint-store';
+import { defaultHolder, PostgresCheckpointStore } from '../postgres/checkpoint-store';
 import { PostgresInvitationLedger } from '../postgres/ledger';
 import { DEFAULT_SCHEMA, type SqlPool, type SqlPoolClient } from '../postgres/sql';
 import {
@@ -37,7 +37,7 @@ import {
   type InviteJobData,
   type SyncJobData,
 } from './boss';
-import { defaultWorkerName, FleetClients, type ClientOptionsFor } from './clients';
+import { FleetClients, type ClientOptionsFor } from './clients';
 import { FleetJobError, type FleetJobKind } from './errors';
 import { migrateFleet } from './schema';
 import { FleetState, type RunOutcome } from './state';
@@ -199,6 +199,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   private readonly queueOptions: BossQueueOptions;
   private readonly clients: FleetClients;
   private readonly state: FleetState;
+  private readonly ledger: PostgresInvitationLedger;
   private readonly log: Logger;
   /** Fires on `stop()`: syncs stop at their next page boundary. */
   private readonly stopping = new AbortController();
@@ -225,13 +226,14 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
       heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 10),
       deadLetter: this.queues.deadLetter,
     };
-    this.name = options.name ?? defaultWorkerName();
+    this.name = options.name ?? `fleet:${defaultHolder()}`;
     this.clients = new FleetClients(
       options.clientOptions,
       integer('maxRequestsInFlight', options.maxRequestsInFlight, 2 * this.concurrency, 1),
       integer('maxRetryAfterMs', options.maxRetryAfterMs, 1000, 0),
     );
     this.state = new FleetState(options.pool, this.schema, this.name);
+    this.ledger = new PostgresInvitationLedger({ pool: options.pool, schema: this.schema });
     const logger = options.logger ?? silentLogger;
     // pino takes (fields, message): handed the SDK's (message, fields) it would drop every field.
     this.log = isPino(logger) ? pinoLogger(logger) : logger;
@@ -402,8 +404,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         durationMs: Date.now() - started,
         ...extra,
       });
-      this.log.info('fleet job', {
-        queue: this.queues.sync,
+      this.report('sync', 'info', {
         practiceId,
         outcome,
         pages,
@@ -494,17 +495,15 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     try {
       const invites = await load(practiceId, data.ref);
       const client = await this.clients.get(practiceId);
-      const ledger = new PostgresInvitationLedger({ pool: this.o.pool, schema: this.schema });
       // Only a hard stop aborts: an aborted POST in flight would leave its outcome unknown.
       await client.patients.invitePatients(invites, {
-        ledger,
+        ledger: this.ledger,
         resendUnknown: data.resendUnknown === true,
         batchSize: this.o.inviteBatchSize ?? 100,
         signal: anyOf(this.aborting.signal, job.signal),
       });
       this.stats.invited++;
-      this.log.info('fleet job', {
-        queue: this.queues.invite,
+      this.report('invite', 'info', {
         practiceId,
         outcome: 'invited',
         patients: invites.length,
@@ -525,8 +524,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         error,
         onlyUnknown ? false : undefined,
       );
-      this.log.warn('fleet job', {
-        queue: this.queues.invite,
+      this.report('invite', 'warn', {
         practiceId,
         outcome: 'failed',
         errorClass: failure.errorClass,
@@ -541,12 +539,17 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   private invalid(job: BossJob, kind: FleetJobKind): JobResult {
     this.stats.failed++;
     const failure = new FleetJobError(kind, 'unknown', { name: 'InvalidJob' });
-    this.log.warn('fleet job', {
-      queue: this.queues[kind],
-      outcome: 'failed',
-      errorClass: failure.errorClass,
-    });
+    this.report(kind, 'warn', { outcome: 'failed', errorClass: failure.errorClass });
     return { id: job.id, status: 'deadletter', output: failure.toJSON() };
+  }
+
+  /** The one log line of a job: its queue, practice, outcome, counts and the class of a failure. */
+  private report(
+    kind: FleetJobKind,
+    level: 'info' | 'warn',
+    fields: Record<string, unknown>,
+  ): void {
+    this.log[level]('fleet job', { queue: this.queues[kind], ...fields });
   }
 }
 

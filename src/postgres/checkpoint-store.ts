@@ -134,8 +134,7 @@ export class PostgresCheckpointStore<
       ]);
     }
     this.waitForLeaseMs = positive('waitForLeaseMs', options.waitForLeaseMs, 0);
-    this.holder =
-      options.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.holder = options.holder ?? defaultHolder();
   }
 
   /**
@@ -434,4 +433,9 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
   private until(sentAt: number): number {
     return sentAt + (this.ctx.leaseMs * 2) / 3;
   }
+}
+
+/** A worker's default name in leases: `<hostname>:<pid>:<random>`. */
+export function defaultHolder(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }

@@ -2,7 +2,7 @@
  * The SDK's tables, created by `migrate()`: plain SQL, idempotent, safe to run from every worker at
  * start-up (an advisory lock serialises concurrent runs). The same text is in docs/durable-state.md.
  */
-import { DEFAULT_SCHEMA, connect, run, schemaIdent, type SqlPool } from './sql';
+import { DEFAULT_SCHEMA, lockedTransaction, run, schemaIdent, type SqlPool } from './sql';
 
 /** The version `migrate()` brings the schema to. */
 export const SCHEMA_VERSION = 1;
@@ -55,35 +55,29 @@ export interface MigrateOptions {
  */
 export async function migrate(pool: SqlPool, options: MigrateOptions = {}): Promise<void> {
   const schema = schemaIdent(options.schema ?? DEFAULT_SCHEMA);
-  const client = await connect(pool, 'migrate');
-  try {
-    await run(client, 'migrate', 'BEGIN');
-    await run(client, 'migrate', `SELECT pg_advisory_xact_lock(hashtext($1))`, [
-      `medfusion-patient-sdk.migrate.${schema}`,
-    ]);
-    await run(client, 'migrate', `CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await run(
-      client,
-      'migrate',
-      `CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version integer NOT NULL)`,
-    );
-    const found = await run(
-      client,
-      'migrate',
-      `SELECT max(version) AS v FROM ${schema}.schema_version`,
-    );
-    const current = Number((found.rows[0] as { v: number | null } | undefined)?.v ?? 0);
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      await run(client, 'migrate', (MIGRATIONS[v] as string).replaceAll('$schema', schema));
-      await run(client, 'migrate', `INSERT INTO ${schema}.schema_version (version) VALUES ($1)`, [
-        v + 1,
-      ]);
-    }
-    await run(client, 'migrate', 'COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await lockedTransaction(
+    pool,
+    'migrate',
+    `medfusion-patient-sdk.migrate.${schema}`,
+    async (client) => {
+      await run(client, 'migrate', `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await run(
+        client,
+        'migrate',
+        `CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version integer NOT NULL)`,
+      );
+      const found = await run(
+        client,
+        'migrate',
+        `SELECT max(version) AS v FROM ${schema}.schema_version`,
+      );
+      const current = Number((found.rows[0] as { v: number | null } | undefined)?.v ?? 0);
+      for (let v = current; v < MIGRATIONS.length; v++) {
+        await run(client, 'migrate', (MIGRATIONS[v] as string).replaceAll('$schema', schema));
+        await run(client, 'migrate', `INSERT INTO ${schema}.schema_version (version) VALUES ($1)`, [
+          v + 1,
+        ]);
+      }
+    },
+  );
 }

@@ -70,3 +70,27 @@ export async function connect<C extends SqlPoolClient>(
     throw new StateStoreError(operation, safeCause(error));
   }
 }
+
+/**
+ * Runs `work` in one transaction that first takes the advisory lock named `lockKey`, so that
+ * concurrent callers (every worker at start-up) run one after the other. Rolls back on failure.
+ */
+export async function lockedTransaction(
+  pool: SqlPool,
+  operation: string,
+  lockKey: string,
+  work: (client: SqlPoolClient) => Promise<void>,
+): Promise<void> {
+  const client = await connect(pool, operation);
+  try {
+    await run(client, operation, 'BEGIN');
+    await run(client, operation, 'SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
+    await work(client);
+    await run(client, operation, 'COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -121,6 +121,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = address.includes(':') ? `[${address}]` : address;
   for (const e of emulators.values()) e.baseUrl = `http://${host}:${port}`;
 
+  const practice = (id: string): Emulator => {
+    const found = emulators.get(id);
+    if (!found) throw new Error(`sandbox: no practice ${id}`);
+    return found;
+  };
   return {
     url: emulator.baseUrl,
     practiceId: emulator.practiceId,
@@ -128,16 +133,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     emulator,
     practiceIds: [...emulators.keys()],
     logins: auth.logins,
-    credentialsFor: (id) => {
-      const found = emulators.get(id);
-      if (!found) throw new Error(`sandbox: no practice ${id}`);
-      return found.credentials;
-    },
-    practice: (id) => {
-      const found = emulators.get(id);
-      if (!found) throw new Error(`sandbox: no practice ${id}`);
-      return found;
-    },
+    credentialsFor: (id) => practice(id).credentials,
+    practice,
     stats: emulator.stats,
     registerPatient: (id, changes) => emulator.registerPatient(id, changes),
     updatePatient: (id, changes) => emulator.updatePatient(id, changes),
