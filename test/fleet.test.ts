@@ -409,6 +409,12 @@ describe('fleet worker', () => {
         consecutiveFailures: 2,
       });
       expect(readFileSync(f.base.logFile, 'utf8')).not.toMatch(/Jane|Poison|1985/);
+      // Failed runs are warnings, as failed invitation jobs are.
+      const failedLines = requestLines(f).filter(
+        (l) => l.message === 'fleet job' && l.outcome === 'failed',
+      );
+      expect(failedLines.length).toBeGreaterThan(0);
+      expect(failedLines.map((l) => l.level)).toEqual(failedLines.map(() => 'warn'));
       await stopWorker(worker);
     } finally {
       await tearDown(f);

@@ -404,7 +404,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         durationMs: Date.now() - started,
         ...extra,
       });
-      this.report('sync', 'info', {
+      this.report('sync', outcome === 'failed' ? 'warn' : 'info', {
         practiceId,
         outcome,
         pages,

@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { PgBoss } from 'pg-boss';
 import type { PoolClient } from 'pg';
+import type { Logger } from '../../src/index';
 import { FleetWorker } from '../../src/fleet/index';
 import { invitesFor, type FleetWorkerConfig } from '../helpers/fleet';
 import { workerPool } from './worker';
@@ -27,6 +28,17 @@ async function main(): Promise<void> {
       config.logFile,
       `${JSON.stringify({ pid: process.pid, at: Date.now(), ...fields })}\n`,
     );
+  // The clients' request lines and the fleet's job lines, with their level, in one file.
+  const line =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void =>
+      log({ level, message, ...fields });
+  const logger: Logger = {
+    debug: () => undefined,
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+  };
   const worker = new FleetWorker<PoolClient>({
     boss,
     pool,
@@ -52,19 +64,9 @@ async function main(): Promise<void> {
       credentials: config.credentialsByPractice?.[practiceId] ?? config.credentials,
       maxRetries: 2,
       retryBackoff: { initialDelayMs: 50, maxDelayMs: 200 },
-      logger: {
-        debug: () => undefined,
-        info: (message, fields) => log({ message, ...fields }),
-        warn: (message, fields) => log({ message, ...fields }),
-        error: (message, fields) => log({ message, ...fields }),
-      },
+      logger,
     }),
-    logger: {
-      debug: () => undefined,
-      info: (message, fields) => log({ message, ...fields }),
-      warn: (message, fields) => log({ message, ...fields }),
-      error: (message, fields) => log({ message, ...fields }),
-    },
+    logger,
     onPage: async ({ practiceId, page, transaction }) => {
       if (practiceId === config.poisonPractice)
         throw new Error('duplicate key: patient Jane Poison born 1985-12-10');
