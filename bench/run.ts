@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { Builder, parseStringPromise } from 'xml2js';
 import { readPatientPage } from '../src/core/patient-page';
 import { silentLogger } from '../src/internal/log';
-import { validateInvites } from '../src/models/validate';
+import { validateInvites } from '../src/core/validate';
 import { encodePatientBatch, encodePatientElement, wrapPatientBatch } from '../src/xml/documents';
 import { chart } from './chart';
 import { fleetRun, withPostgres, type FleetRun } from './fleet';

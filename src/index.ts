@@ -10,12 +10,13 @@ export type {
   AccessTokenCredentials,
   BasicAuthEncoding,
 } from './internal/auth';
-export { pinoLogger, type Logger, type LogLevel, type PinoLike } from './internal/log';
+export { pinoLogger, type PinoLike } from './internal/log';
+export type { Logger, LogLevel } from './core/logger';
 export type { Backoff } from './internal/retry';
-export type { RequestOptions } from './internal/transport';
+export type { RequestOptions } from './core/request';
 
 export { PagePromise, type PageSource } from './core/page-promise';
-export type { ResponseInfo, HasLastResponse } from './core/response-info';
+export type { ResponseInfo, HasLastResponse, ResponseHeaders } from './core/response-info';
 export type {
   PatientPage,
   InvalidRecord,
@@ -78,7 +79,6 @@ export {
   StateStoreError,
   type ValidationIssue,
   type APIErrorInit,
-  type ResponseHeaders,
   type SafeCause,
 } from './core/errors';
 

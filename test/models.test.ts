@@ -6,7 +6,7 @@ import {
   type PatientInvite,
 } from 'medfusion-patient-sdk';
 import { isLeft, isRight } from 'fp-ts/lib/Either';
-import { validateInvites } from '../src/models/validate';
+import { validateInvites } from '../src/core/validate';
 import { toIssues } from '../src/models/codec';
 import { fullInvite, minimalInvite } from './helpers/fixtures';
 

@@ -4,7 +4,8 @@
  * errors name paths and rules, never values.
  */
 
-import type { BatchStatus, BatchSubmission } from '../models/batch';
+import type { BatchStatus, BatchSubmission } from '../models/types';
+import type { ResponseHeaders } from './response-info';
 
 const BRAND = Symbol.for('medfusion-patient-sdk.error');
 /**
@@ -21,9 +22,6 @@ export interface ValidationIssue {
   /** Which rule failed: `required`, `nonEmpty`, `email`, `maxLength(2)`, `oneOf(Gender)`, … */
   rule: string;
 }
-
-/** Response headers kept on an {@link APIError}; cookies are dropped. */
-export type ResponseHeaders = Record<string, string>;
 
 /** The brands of a class and of the classes it extends, most specific first. */
 function brandsOf(ctor: unknown): string[] {

@@ -2,9 +2,9 @@
 import * as t from 'io-ts';
 import { ValidationError, type ValidationIssue } from './errors';
 import { decodeResponse } from './read-response';
-import type { RawResponse } from '../internal/transport';
+import type { RawResponse } from './response-info';
 import { responseInfo, withLastResponse, type HasLastResponse } from './response-info';
-import type { Logger } from '../internal/log';
+import type { Logger } from './logger';
 import { isLeft, toIssues } from '../models/codec';
 import type { ApiVersion } from '../models/enums';
 import { PatientCodec, type Patient } from '../models/patient';

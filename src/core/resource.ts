@@ -1,13 +1,29 @@
-import type { ResolvedOptions } from '../internal/options';
-import type { Transport } from '../internal/transport';
+import type { Logger } from './logger';
+import type { Requester } from './request';
 import type { ApiVersion } from '../models/enums';
-import { path } from '../internal/path';
+import { path } from './path';
+
+/** The options the resources read (the client's resolved options hold them and more). */
+export interface ResourceOptions {
+  /** The integration practice UUID. */
+  readonly practiceId: string;
+  /** The host, without a trailing slash. */
+  readonly baseUrl: string;
+  /** Version of the patient resource. */
+  readonly apiVersion: ApiVersion;
+  /** The logger, level filter applied. */
+  readonly logger: Logger;
+  /** The `Sender` device names. */
+  readonly sender: { vendorName: string; deviceName: string; deviceVersion: string };
+  /** How a `Date` becomes a cursor. */
+  readonly sinceDateFormat: 'seconds' | 'milliseconds';
+}
 
 /** What every resource reaches through: the resolved options and the one transport. */
 export interface ClientCore {
-  readonly options: ResolvedOptions;
+  readonly options: ResourceOptions;
   /** @internal */
-  readonly transport: Transport;
+  readonly transport: Requester;
 }
 
 /** Base of the resource classes: they stay thin and hand requests to the transport. */

@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { format } from 'date-fns/format';
 import { ResponseParseError, SubmissionOutcomeUnknownError } from './errors';
 import type { ClientCore } from './resource';
-import type { RawResponse, RequestOptions } from '../internal/transport';
+import type { RequestOptions } from './request';
+import type { RawResponse } from './response-info';
 import { responseInfo, withLastResponse } from './response-info';
 import type { BatchSubmission } from '../models/batch';
-import { path } from '../internal/path';
+import { path } from './path';
 import { decodeProcessingResponse, type Device } from '../xml/documents';
 import { XmlSyntaxError } from '../xml/parse';
 

@@ -10,8 +10,9 @@
 import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { AbortError, APIError, OAuthError, ResponseParseError } from '../core/errors';
-import type { RawResponse, TokenSource, Transport } from './transport';
-import { encodePathSegment } from './path';
+import type { RawResponse } from '../core/response-info';
+import type { TokenSource, Transport } from './transport';
+import { encodePathSegment } from '../core/path';
 import { isLeft } from '../models/codec';
 
 /** Client id and secret plus the practice user's login. */

@@ -4,23 +4,9 @@
  * attempt, duration, request id) are ever passed: never bodies, credentials or patient values.
  */
 
-/**
- * The SDK's logger shape: `(message, fields)`. `console` and winston take it as is; a pino logger
- * (which takes `(fields, message)`) is recognised and adapted, or wrap one with `pinoLogger()`.
- */
-export interface Logger {
-  /** Details (off unless `logLevel: 'debug'`). */
-  debug(message: string, fields?: Record<string, unknown>): void;
-  /** One line per successful HTTP attempt, and retry delays. */
-  info(message: string, fields?: Record<string, unknown>): void;
-  /** Failed attempts, and values kept outside known enumerations. */
-  warn(message: string, fields?: Record<string, unknown>): void;
-  /** Not used by the SDK today; part of the usual logger shape. */
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger, LogLevel } from '../core/logger';
 
-/** The lowest level logged; `off` logs nothing. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';
+export type { Logger, LogLevel };
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 99 };
 const noop = (): void => undefined;

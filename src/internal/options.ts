@@ -9,7 +9,7 @@ import type { RequestLimiter } from './limiter';
 import { isPino, leveled, pinoLogger, silentLogger, type Logger, type LogLevel } from './log';
 import { DEFAULT_BACKOFF, type Backoff } from './retry';
 import { VERSION } from '../version';
-import { isPathId } from './path';
+import { isPathId } from '../core/path';
 import { resolveProxy, type AxiosProxy, type ProxyOption, type ResolvedProxy } from './proxy';
 
 /** Medfusion's hosts (wire spec section 1). */

@@ -14,9 +14,10 @@ import {
   type MedfusionError,
   ResponseParseError,
   TimeoutError,
-  type ResponseHeaders,
   type SafeCause,
 } from '../core/errors';
+import type { RequestSpec, Requester } from '../core/request';
+import type { RawResponse, ResponseHeaders } from '../core/response-info';
 import { decodeProcessingResponse } from '../xml/documents';
 import type { Logger } from './log';
 import type { RequestLimiter } from './limiter';
@@ -31,50 +32,6 @@ import {
   type Backoff,
 } from './retry';
 import { sleep } from './sleep';
-
-/** Per-call options, accepted by every method as its last argument. */
-export interface RequestOptions {
-  /** Cancels the call, including any backoff or polling sleep. */
-  signal?: AbortSignal;
-  /** Time limit of one attempt, in ms. Defaults to the client's `timeoutMs`. */
-  timeoutMs?: number;
-  /** Retries after the first attempt. Defaults to the client's `maxRetries`. */
-  maxRetries?: number;
-}
-
-/** How a request authenticates. */
-export type Auth = { kind: 'bearer' } | { kind: 'basic'; header: string } | { kind: 'none' };
-
-/** Everything the transport needs to send one logical request. */
-export interface RequestSpec {
-  method: 'GET' | 'POST';
-  /** Path below the base URL, ids already percent-encoded. */
-  path: string;
-  /** The path as logged and shown in errors: secrets in it replaced by a placeholder. */
-  logPath?: string;
-  query?: Record<string, string | number | undefined>;
-  body?: string;
-  contentType?: string;
-  accept: string;
-  auth: Auth;
-  /**
-   * `false` for a POST that acts (invite, cancel): retried only when the server certainly did not
-   * act on it; an unknown outcome is handed to `onUnknownOutcome`.
-   */
-  idempotent: boolean;
-  onUnknownOutcome?: (cause: MedfusionError) => MedfusionError;
-  options?: RequestOptions;
-}
-
-/** A 2xx answer. */
-export interface RawResponse {
-  status: number;
-  headers: ResponseHeaders;
-  body: string;
-  contentType: string | undefined;
-  /** The server's request id, when it sent one. */
-  requestId?: string;
-}
 
 /** Where bearer tokens come from; see `auth.ts`. */
 export interface TokenSource {
@@ -98,7 +55,7 @@ export interface TransportConfig {
 
 const REQUEST_ID_HEADERS = ['x-request-id', 'x-correlation-id', 'x-amzn-requestid'];
 
-export class Transport {
+export class Transport implements Requester {
   private readonly http: AxiosInstance;
   tokens: TokenSource | undefined;
 

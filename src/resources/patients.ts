@@ -12,10 +12,10 @@ import { sendBulk, type InviteProgress } from '../core/chunks';
 import type { InvitationLedger } from '../core/ledger';
 import { newBatchId, senderDevice, submit } from '../core/submit';
 import { ValidationError } from '../core/errors';
-import type { RequestOptions } from '../internal/transport';
+import type { RequestOptions } from '../core/request';
 import type { BatchSubmission } from '../models/batch';
 import type { Patient, PatientInvite } from '../models/patient';
-import { validateInvites } from '../models/validate';
+import { validateInvites } from '../core/validate';
 import { encodeCancelInvitation, encodePatientBatch } from '../xml/documents';
 
 /** Options of `invitePatient`. */

@@ -1,6 +1,6 @@
 // Run by timezone.test.ts in a child process with a given TZ; prints JSON.
 import { decodePatientBatch, encodePatientBatch } from '../../src/xml/documents';
-import { validateInvites } from '../../src/models/validate';
+import { validateInvites } from '../../src/core/validate';
 
 const DOBS = ['1970-01-01', '2000-02-29', '1999-12-31', '2024-03-10', '1985-06-30', '1900-01-01'];
 const invites = validateInvites(

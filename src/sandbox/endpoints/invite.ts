@@ -1,6 +1,6 @@
 /** POST patient (wire spec section 3) and cancelinvitation (section 9): batches become jobs. */
 import { randomUUID } from 'node:crypto';
-import { inviteIssues } from '../../models/validate';
+import { inviteIssues } from '../../core/validate';
 import type { ApiVersion } from '../../models/enums';
 import type { PatientInvite } from '../../models/patient';
 import {

@@ -2,10 +2,10 @@
  * Validation of what users send, before anything goes on the wire: the codec, then the rules that
  * depend on the API version (derived from the XML table, so they cannot drift from what is sent).
  */
-import { ValidationError, type ValidationIssue } from '../core/errors';
-import { isLeft, toIssues } from './codec';
-import { GENDERS_V3_ONLY, type ApiVersion } from './enums';
-import { PatientInviteCodec, type PatientInvite } from './patient';
+import { ValidationError, type ValidationIssue } from './errors';
+import { isLeft, toIssues } from '../models/codec';
+import { GENDERS_V3_ONLY, type ApiVersion } from '../models/enums';
+import { PatientInviteCodec, type PatientInvite } from '../models/patient';
 import { PATIENT, type SchemaNode } from '../xml/schema';
 
 /** Model paths the XML table does not carry in `version` (for example `demographics.genderIdentity` in v1). */
