@@ -30,7 +30,10 @@ export {
   type TransactionalCheckpointStore,
   type CheckpointContext,
   type CheckpointRun,
+  type CommitControl,
 } from './core/checkpoint';
+export { MAX_CURSOR_AHEAD_MS, MAX_CURSOR_LENGTH, type CursorFormat } from './core/cursor';
+export { MAX_TIMER_MS } from './core/limits';
 export {
   FileInvitationLedger,
   type InvitationLedger,
@@ -72,6 +75,9 @@ export {
   SubmissionOutcomeUnknownError,
   WaitTimeoutError,
   PaginationLoopError,
+  CursorError,
+  CallbackTimeoutError,
+  type CursorRule,
   type AbortReason,
   PartialSubmissionError,
   LeaseLostError,
@@ -80,6 +86,7 @@ export {
   type ValidationIssue,
   type APIErrorInit,
   type SafeCause,
+  SAFE_ERROR_HEADERS,
 } from './core/errors';
 
 export {

@@ -52,7 +52,7 @@ const element = (id: string, invite = minimalInvite(id)) =>
   });
 const page = (elements: string[]) =>
   wrapPatientBatch('v2', 'response', { batchId: 'B-1' }, elements);
-const serve = (body: string | Buffer, headers: Record<string, string> = {}, cursor = 'c:1') => {
+const serve = (body: string | Buffer, headers: Record<string, string> = {}, cursor = '1,1') => {
   handler = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/xml', 'last-timestamp': cursor, ...headers });
     res.end(body);
@@ -150,13 +150,13 @@ describe('invalid records: strict and quarantine', () => {
     expect(missing).toEqual({
       position: 41,
       issues: [{ path: 'patients[41].practicePatientId', rule: 'required' }],
-      cursor: 'c:1',
+      cursor: '1,1',
     });
     expect(doubled).toEqual({
       position: 77,
       issues: [{ path: 'PatientBatch/Patient[77]/DateOfBirth', rule: 'repeated' }],
       practicePatientId: 'P-77',
-      cursor: 'c:1',
+      cursor: '1,1',
     });
     // No other value of the record: not its name, its SSN, its e-mail.
     expect(JSON.stringify(p.invalidRecords)).not.toMatch(/Zebulon|987654329|canary/i);
@@ -194,7 +194,7 @@ describe('invalid records: strict and quarantine', () => {
       .catch((e: unknown) => e);
     // The same page is served for every cursor here, so paging stops at the repeated cursor.
     expect(events.slice(0, 3)).toEqual(['invalid 41 saved=0', 'invalid 77 saved=0', 'page 98']);
-    expect(checkpoint.history[0]).toBe('c:1');
+    expect(checkpoint.history[0]).toBe('1,1');
     expect(result).toMatchObject({ name: 'PaginationLoopError' });
   });
 

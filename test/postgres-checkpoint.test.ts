@@ -9,11 +9,13 @@ import {
   LeaseLostError,
   MedfusionClient,
   MemoryCheckpointStore,
+  ConfigurationError,
   StateStoreError,
   ValidationError,
 } from 'medfusion-patient-sdk';
 import {
   PostgresCheckpointStore,
+  SCHEMA_VERSION,
   migrate,
   type SqlPoolClient,
 } from 'medfusion-patient-sdk/postgres';
@@ -74,9 +76,9 @@ describe('migrate', () => {
     const v = await db.pool.query<{ v: number }>(
       'SELECT max(version) AS v FROM medfusion.schema_version',
     );
-    expect(v.rows[0]?.v).toBe(1);
+    expect(v.rows[0]?.v).toBe(SCHEMA_VERSION);
     const rows = await db.pool.query('SELECT count(*)::int AS c FROM medfusion.schema_version');
-    expect(rows.rows[0]).toEqual({ c: 1 });
+    expect(rows.rows[0]).toEqual({ c: SCHEMA_VERSION });
   });
 
   it('creates the tables in a schema of your choice, and refuses a schema name that is not an identifier', async () => {
@@ -376,9 +378,22 @@ describe('failures', () => {
     await dead.end();
   });
 
-  it('rejects bad options with a ValidationError naming them', () => {
-    expect(() => storeFor({ leaseMs: -1 })).toThrow(ValidationError);
+  it('rejects bad options with a ConfigurationError naming them, before anything is sent', () => {
+    expect(() => storeFor({ leaseMs: -1 })).toThrow(ConfigurationError);
     expect(() => storeFor({ leaseMs: 1000, renewEveryMs: 1000 })).toThrow(/renewEveryMs/);
     expect(() => storeFor({ practiceId: '' })).toThrow(/practiceId/);
+    // Past 2^31 - 1 ms a Node timer fires at once: a renewal every millisecond, commits refused.
+    for (const option of ['leaseMs', 'renewEveryMs', 'waitForLeaseMs'] as const) {
+      const error = (() => {
+        try {
+          storeFor({ leaseMs: 60_000, [option]: 2 ** 31 });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ option });
+    }
+    expect(() => storeFor({ leaseMs: 2 ** 31 - 1, renewEveryMs: 60_000 })).not.toThrow();
   });
 });

@@ -43,7 +43,7 @@ function feedOf(total: number, opts: { repeatCursor?: boolean } = {}) {
       const since = url.searchParams.get('since');
       const max = Number(url.searchParams.get('max'));
       requests.push({ since, max: url.searchParams.get('max') });
-      const from = since === null ? 0 : Number(since.split(':')[1]);
+      const from = since === null ? 0 : Number(since.split(',')[1]);
       const ids = Array.from(
         { length: Math.max(0, Math.min(max, total - from)) },
         (_, i) => from + i,
@@ -51,7 +51,7 @@ function feedOf(total: number, opts: { repeatCursor?: boolean } = {}) {
       if (ids.length === 0)
         return new HttpResponse(null, {
           status: 204,
-          headers: { 'last-timestamp': since ?? 'c:0' },
+          headers: { 'last-timestamp': since ?? '7,0' },
         });
       const elements = ids.map((i) =>
         encodePatientElement(
@@ -61,7 +61,7 @@ function feedOf(total: number, opts: { repeatCursor?: boolean } = {}) {
           { practiceId: PRACTICE },
         ),
       );
-      const cursor = opts.repeatCursor && since !== null ? since : `c:${from + ids.length}`;
+      const cursor = opts.repeatCursor && since !== null ? since : `7,${from + ids.length}`;
       return HttpResponse.text(
         wrapPatientBatch('v2', 'response', { batchId: `B-${from}` }, elements),
         { headers: { 'content-type': 'application/xml', 'last-timestamp': cursor } },
@@ -229,12 +229,12 @@ describe('getUpdatedPatients', () => {
     const client = testClient();
     const first = await client.patients.getUpdatedPatients();
     expect(first.patients).toHaveLength(100);
-    expect(first).toMatchObject({ cursor: 'c:100', hasMore: true, batchId: 'B-0' });
+    expect(first).toMatchObject({ cursor: '7,100', hasMore: true, batchId: 'B-0' });
     const second = await client.patients.getUpdatedPatients({ since: first.cursor });
     expect(second.patients[0]?.practicePatientId).toBe('P-100');
     expect(requests).toEqual([
       { since: null, max: '100' },
-      { since: 'c:100', max: '100' },
+      { since: '7,100', max: '100' },
     ]);
   });
 
@@ -243,7 +243,7 @@ describe('getUpdatedPatients', () => {
     const ids: string[] = [];
     for await (const p of testClient().patients.getUpdatedPatients()) ids.push(p.practicePatientId);
     expect(ids).toEqual(Array.from({ length: 250 }, (_, i) => `P-${i}`));
-    expect(requests.map((r) => r.since)).toEqual([null, 'c:100', 'c:200']);
+    expect(requests.map((r) => r.since)).toEqual([null, '7,100', '7,200']);
   });
 
   it('.pages() stops on a 204', async () => {
@@ -265,7 +265,7 @@ describe('getUpdatedPatients', () => {
     feedOf(1000, { repeatCursor: true });
     const seen: string[] = [];
     const iterate = async () => {
-      for await (const p of testClient().patients.getUpdatedPatients({ since: 'c:0', max: 10 }))
+      for await (const p of testClient().patients.getUpdatedPatients({ since: '7,0', max: 10 }))
         seen.push(p.practicePatientId);
     };
     await expect(iterate()).rejects.toBeInstanceOf(PaginationLoopError);
@@ -310,18 +310,30 @@ describe('sync', () => {
       },
     });
     expect(events).toEqual(['page 100 saved=0', 'page 100 saved=1', 'page 30 saved=2']);
-    expect(checkpoint.history).toEqual(['c:100', 'c:200', 'c:230']);
-    expect(result).toEqual({ pages: 3, patients: 230, quarantined: 0, cursor: 'c:230' });
+    expect(checkpoint.history).toEqual(['7,100', '7,200', '7,230']);
+    expect(result).toEqual({
+      pages: 3,
+      patients: 230,
+      quarantined: 0,
+      uncheckpointedPages: 0,
+      cursor: '7,230',
+    });
   });
 
   it('resumes from the checkpoint', async () => {
     const requests = feedOf(230);
     const result = await testClient().patients.sync({
-      checkpoint: new MemoryCheckpointStore('c:200'),
+      checkpoint: new MemoryCheckpointStore('7,200'),
       onPage: async () => undefined,
     });
-    expect(requests[0]?.since).toBe('c:200');
-    expect(result).toEqual({ pages: 1, patients: 30, quarantined: 0, cursor: 'c:230' });
+    expect(requests[0]?.since).toBe('7,200');
+    expect(result).toEqual({
+      pages: 1,
+      patients: 30,
+      quarantined: 0,
+      uncheckpointedPages: 0,
+      cursor: '7,230',
+    });
   });
 
   it('a failing onPage leaves the checkpoint at the last processed page', async () => {
@@ -335,7 +347,7 @@ describe('sync', () => {
       },
     });
     await expect(run).rejects.toThrow('database down');
-    expect(checkpoint.history).toEqual(['c:100']);
+    expect(checkpoint.history).toEqual(['7,100']);
   });
 });
 

@@ -51,11 +51,23 @@ export interface CheckpointRun<Tx> {
   ensureHeld(): Promise<void>;
   /**
    * Moves the cursor, fenced by the run's token. With `apply`, runs it first inside the same
-   * transaction, so the page's writes and the cursor commit together or not at all.
+   * transaction, so the page's writes and the cursor commit together or not at all. When
+   * `control.signal` fires while `apply` runs, the transaction is abandoned (rolled back, its
+   * connection closed) and the promise rejects at once, whatever `apply` does later.
    */
-  commit(cursor: string | undefined, apply?: (transaction: Tx) => Promise<void>): Promise<void>;
+  commit(
+    cursor: string | undefined,
+    apply?: (transaction: Tx) => Promise<void>,
+    control?: CommitControl,
+  ): Promise<void>;
   /** Releases the lease (stops renewing it). Safe to call twice, and after a loss. */
   end(): Promise<void>;
+}
+
+/** How `sync()` bounds one commit. */
+export interface CommitControl {
+  /** Fires when the run is aborted, its lease lost, or the page's deadline passed. */
+  signal?: AbortSignal;
 }
 
 /** Keeps the cursor in memory: for tests and one-shot scripts. */

@@ -128,7 +128,11 @@ export class APIError extends MedfusionError {
   static override readonly brand: string = 'APIError';
   /** The HTTP status. */
   readonly status: number;
-  /** The response headers, lower-case, cookies removed. */
+  /**
+   * The response headers worth keeping on an error, lower-case: request ids, `retry-after`, rate
+   * limits, content type and length, date ({@link SAFE_ERROR_HEADERS}). Nothing else: a gateway can
+   * echo the bearer token or a value of the request in a header of its own.
+   */
   readonly headers: ResponseHeaders;
   /** The server's request id (`x-request-id` or `x-correlation-id`), for support tickets. */
   readonly requestId?: string;
@@ -147,7 +151,7 @@ export class APIError extends MedfusionError {
     const detail = code ? ` (${code})` : '';
     super(`${init.method} ${init.path} failed with status ${init.status}${detail}`);
     this.status = init.status;
-    this.headers = init.headers;
+    this.headers = safeHeaders(init.headers);
     if (init.requestId !== undefined) this.requestId = init.requestId;
     if (code !== undefined) this.responseCode = code;
     hide(this, 'responseMessage', init.responseMessage);
@@ -159,6 +163,33 @@ export class APIError extends MedfusionError {
       STATUS_CLASSES[init.status] ?? (init.status >= 500 ? InternalServerError : APIError);
     return new Class(init);
   }
+}
+
+/** The headers an {@link APIError} keeps; every other header is dropped. */
+export const SAFE_ERROR_HEADERS: readonly string[] = [
+  'content-type',
+  'content-length',
+  'date',
+  'retry-after',
+  'retry-after-ms',
+  'x-request-id',
+  'x-correlation-id',
+  'x-amzn-requestid',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+];
+
+function safeHeaders(headers: ResponseHeaders): ResponseHeaders {
+  const kept: ResponseHeaders = {};
+  for (const name of SAFE_ERROR_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
 }
 
 /** Only rule and code names survive: `DC_CORE_033`, `cvc-minLength-valid`; never quoted values. */
@@ -368,11 +399,71 @@ export class WaitTimeoutError extends MedfusionError {
   }
 }
 
-/** The server returned the same cursor for a full page twice: paging stops rather than loop. */
-export class PaginationLoopError extends MedfusionError {
+/**
+ * Which rule a feed cursor (`Last-Timestamp`) broke: `malformed` (not Medfusion's `<epoch>[,<n>]`, or
+ * too long, or unsafe characters), `backwards` (before the cursor sent), `ahead` (over an hour
+ * ahead of the server's clock), `missing` (a page of patients with no cursor), `repeated` (a cursor
+ * this run already sent). See `core/cursor.ts` and docs/syncing.md.
+ */
+export type CursorRule = 'malformed' | 'backwards' | 'ahead' | 'missing' | 'repeated';
+
+const CURSOR_RULES: Record<CursorRule, string> = {
+  malformed: "is not a cursor in Medfusion's form (<epoch>[,<n>]), or is too long",
+  backwards: 'moves backwards',
+  ahead: "runs more than an hour ahead of the server's clock",
+  missing: 'is missing on a page of patients',
+  repeated: 'repeats a cursor this run already sent',
+};
+
+/**
+ * The server's `Last-Timestamp` broke a cursor rule ({@link CursorRule}), so it was neither sent back
+ * nor saved: the run stopped before delivering the page it came with (in exactly-once mode nothing of
+ * that page was committed), and the practice's saved cursor is unchanged. Names the practice and the
+ * rule, never the cursor's bytes. A server that keeps sending it needs a look (or a cursor reset).
+ */
+export class CursorError extends MedfusionError {
+  static override readonly brand: string = 'CursorError';
+  /** The rule broken. */
+  readonly rule: CursorRule;
+  /** The practice whose feed sent it. */
+  readonly practiceId?: string;
+
+  constructor(rule: CursorRule, practiceId?: string, detail?: string) {
+    super(
+      `The feed cursor${practiceId ? ` of practice ${practiceId}` : ''} ${CURSOR_RULES[rule]}` +
+        (detail
+          ? `; ${detail}`
+          : '; it was not sent back nor saved, and the saved cursor did not move'),
+    );
+    this.rule = rule;
+    if (practiceId !== undefined) this.practiceId = practiceId;
+  }
+}
+
+/**
+ * The server answered a full page with a cursor this run already sent: paging stops rather than
+ * loop. In plain iteration and at-least-once sync the page was delivered first; exactly-once sync
+ * never delivers it (it could not be checkpointed).
+ */
+export class PaginationLoopError extends CursorError {
   static override readonly brand: string = 'PaginationLoopError';
-  constructor() {
-    super('The server repeated the cursor of a full page; paging stopped to avoid a loop');
+  constructor(practiceId?: string, detail = 'paging stopped to avoid a loop') {
+    super('repeated', practiceId, detail);
+  }
+}
+
+/** A callback of yours (`onPage`, `onInvalidRecord`) ran past the `pageTimeoutMs` you set. */
+export class CallbackTimeoutError extends MedfusionError {
+  static override readonly brand: string = 'CallbackTimeoutError';
+  constructor(
+    /** The callback that ran too long. */
+    readonly callback: 'onPage' | 'onInvalidRecord',
+    /** The limit it ran past, in ms. */
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `${callback} did not settle within ${timeoutMs} ms (pageTimeoutMs); the page was not committed`,
+    );
   }
 }
 
@@ -436,10 +527,20 @@ export class LeaseLostError extends MedfusionError {
     readonly fence: string,
     /** What was refused: `commit`, `renew`, `request` (a GET not sent), `save`. */
     readonly operation: string,
+    /**
+     * Why: `superseded` (another worker, or an operator's write, holds a newer fencing token) or
+     * `transaction-ended` (the page's transaction outlived the lease and the server ended it: `onPage`
+     * took longer than `leaseMs`). @default 'superseded'
+     */
+    readonly reason: 'superseded' | 'transaction-ended' = 'superseded',
   ) {
     super(
-      `Lease on checkpoint ${checkpoint} was lost (fencing token ${fence} superseded); ` +
-        `${operation} refused, the cursor did not move`,
+      reason === 'transaction-ended'
+        ? `Lease on checkpoint ${checkpoint} was given up: the page's transaction ran longer than ` +
+            `the lease and the database ended it (onPage too slow for leaseMs); ${operation} refused, ` +
+            'the page was rolled back and the cursor did not move'
+        : `Lease on checkpoint ${checkpoint} was lost (fencing token ${fence} superseded); ` +
+            `${operation} refused, the cursor did not move`,
     );
   }
 }

@@ -21,6 +21,13 @@ export interface PageSource<P, I> {
   next(page: P): string | undefined;
   /** Whether the page was full (used by the loop guard). */
   full(page: P): boolean;
+  /**
+   * Checks a page's cursor against the cursor sent for it, before the page is delivered or its
+   * cursor sent on; throws to stop paging there (a cursor that moves backwards, say).
+   */
+  check?(page: P, sent: string | undefined): void;
+  /** The error to stop with when the server answers with a cursor this run already sent. */
+  loopError?(): Error;
 }
 
 /**
@@ -60,9 +67,12 @@ export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
 
   /**
    * Every page until the feed is drained. With `prefetch` (the default) the next page is requested
-   * while the current one is being processed; leaving the loop early cancels that request.
+   * while the current one is being processed; leaving the loop early cancels that request. No
+   * `since` is ever sent twice: a page whose cursor was already sent (the same one again, or a cycle
+   * A, B, A) is the last one, and paging ends with a `PaginationLoopError` after it.
    *
-   * @throws {PaginationLoopError} the server repeated the cursor of a full page (after delivering it).
+   * @throws {PaginationLoopError} the server answered a full page with a cursor already sent (after delivering that page).
+   * @throws {CursorError} the source refused a page's cursor (before delivering that page).
    * @throws {AbortError} the caller's signal fired between pages.
    * @throws {MedfusionError} whatever fetching a page throws (see `getUpdatedPatients`).
    * @example
@@ -74,18 +84,20 @@ export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
     const onAbort = (): void => stop.abort();
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
     let cursor = this.start;
+    const sent = new Set<string | undefined>([cursor]);
     let pending: Promise<P> | undefined = this.firstPage();
     try {
       while (pending) {
         const page = await pending;
         pending = undefined;
+        this.source.check?.(page, cursor);
         const next = this.source.next(page);
-        // The server repeated the cursor of a full page: deliver it, then stop instead of looping.
-        const looping = next !== undefined && next === cursor && this.source.full(page);
-        if (next !== undefined && !looping) {
+        // A cursor already sent on a full page: deliver the page, then stop instead of looping.
+        const looping = next !== undefined && sent.has(next) && this.source.full(page);
+        if (next !== undefined && !sent.has(next)) {
           cursor = next;
-          const nextCursor = next;
-          const fetchNext = () => this.source.fetch(nextCursor, stop.signal);
+          sent.add(next);
+          const fetchNext = () => this.source.fetch(next, stop.signal);
           if (prefetch) {
             pending = fetchNext();
             pending.catch(() => undefined); // observed when awaited; silenced if the loop stops first
@@ -94,7 +106,7 @@ export class PagePromise<P, I> implements Promise<P>, AsyncIterable<I> {
           }
         }
         yield page;
-        if (looping) throw new PaginationLoopError();
+        if (looping) throw this.source.loopError?.() ?? new PaginationLoopError();
         if (this.opts.signal?.aborted)
           throw new AbortError(undefined, abortReasonOf(this.opts.signal));
       }

@@ -1,3 +1,4 @@
+import type { CursorFormat } from './cursor';
 import type { Logger } from './logger';
 import type { Requester } from './request';
 import type { ApiVersion } from '../models/enums';
@@ -17,6 +18,8 @@ export interface ResourceOptions {
   readonly sender: { vendorName: string; deviceName: string; deviceVersion: string };
   /** How a `Date` becomes a cursor. */
   readonly sinceDateFormat: 'seconds' | 'milliseconds';
+  /** How feed cursors are checked before they are sent back or saved. */
+  readonly cursorFormat: CursorFormat;
 }
 
 /** What every resource reaches through: the resolved options and the one transport. */

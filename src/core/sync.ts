@@ -5,11 +5,27 @@
  * a crash at any instant leaves each page applied once. A store with leases (`begin`) lets one worker
  * at a time sync a practice; see docs/durable-state.md.
  */
+import { anySignal, untilAborted } from './abort';
 import type { CheckpointRun, CheckpointStore, TransactionalCheckpointStore } from './checkpoint';
-import { LeaseLostError, ValidationError } from './errors';
+import { malformed, type CursorFormat } from './cursor';
+import {
+  CallbackTimeoutError,
+  CursorError,
+  LeaseLostError,
+  PaginationLoopError,
+  ValidationError,
+  type CursorRule,
+} from './errors';
+import { MAX_TIMER_MS } from './limits';
+import type { Logger } from './logger';
 import { withLastResponse, type HasLastResponse } from './response-info';
 import type { PagePromise } from './page-promise';
-import type { InvalidRecord, InvalidRecordPolicy, PatientPage } from './patient-page';
+import {
+  recordsOf,
+  type InvalidRecord,
+  type InvalidRecordPolicy,
+  type PatientPage,
+} from './patient-page';
 import type { Patient } from '../models/patient';
 
 /** Progress after each page. */
@@ -24,8 +40,22 @@ export interface SyncProgress {
 
 /** What every sync takes, whatever its delivery guarantee. */
 export interface SyncOptionsBase {
-  /** Stops between pages (and during any wait) when it fires. */
+  /**
+   * Aborts the run at once when it fires: a request in flight is cancelled and a callback still
+   * running is no longer waited for (`sync()` rejects with `AbortError`; in exactly-once mode the
+   * page's transaction is rolled back). The lease is released.
+   */
   signal?: AbortSignal;
+  /**
+   * Stops the run gracefully when it fires: the page in hand is finished and its cursor saved, a page
+   * being fetched is dropped, then `sync()` rejects with `AbortError`. What a worker's SIGTERM wants.
+   */
+  stopSignal?: AbortSignal;
+  /**
+   * The longest `onPage` (and each `onInvalidRecord`) may run, in ms; past it the page is abandoned
+   * (not committed) and `sync()` rejects with `CallbackTimeoutError`. @default no limit
+   */
+  pageTimeoutMs?: number;
   /** Called after each page, once its cursor was saved. */
   onProgress?: (progress: SyncProgress) => void;
   /** Fetch the next page while `onPage` runs. @default true */
@@ -86,6 +116,12 @@ export interface SyncResult extends HasLastResponse {
   cursor?: string;
   /** Invalid records handed to `onInvalidRecord` (quarantine mode). */
   quarantined: number;
+  /**
+   * Pages delivered whose cursor could not be saved (at-least-once only): a page of patients without
+   * a `Last-Timestamp`, or with one this run already sent. The next run reads them again. Exactly-once
+   * never delivers such a page: it stops with a `CursorError` instead.
+   */
+  uncheckpointedPages: number;
 }
 
 /** The feed from a cursor; `beforeFetch` runs before every GET (the lease check). */
@@ -94,45 +130,100 @@ export type Feed = (
   control: { signal: AbortSignal; beforeFetch: () => Promise<void> },
 ) => PagePromise<PatientPage, Patient>;
 
+/** What the client tells `runSync` about itself. */
+export interface SyncContext {
+  practiceId: string;
+  apiVersion: string;
+  cursorFormat: CursorFormat;
+  logger: Logger;
+}
+
 export async function runSync<Tx>(
   feed: Feed,
   opts: SyncOptions<Tx>,
-  context: { practiceId: string; apiVersion: string },
+  context: SyncContext,
 ): Promise<SyncResult> {
   const exactlyOnce = checkOptions(opts);
+  const { practiceId, apiVersion } = context;
   const store = opts.checkpoint;
   const run: CheckpointRun<Tx> = store.begin
     ? ((await store.begin({
-        ...context,
+        practiceId,
+        apiVersion,
         ...(opts.signal ? { signal: opts.signal } : {}),
       })) as CheckpointRun<Tx>)
     : await unleasedRun<Tx>(store);
-  const stop = linked(opts.signal, run.signal);
+  // `hard` ends everything at once; the feed also stops (between pages) on `stopSignal`.
+  const hard = anySignal(opts.signal, run.signal);
+  const feedSignal = anySignal(hard, opts.stopSignal);
   let cursor = run.cursor;
+  /** Every cursor this run started from or moved to: a page back at one cannot be checkpointed. */
+  const seen = new Set<string | undefined>([cursor]);
   let pages = 0;
   let patients = 0;
   let quarantined = 0;
+  let uncheckpointedPages = 0;
   let last: PatientPage | undefined;
   try {
+    if (cursor !== undefined && malformed(cursor, context.cursorFormat)) {
+      throw new CursorError(
+        'malformed',
+        practiceId,
+        "it is the practice's saved cursor: reset it (store.save, or medfusion-fleet reset-cursor)",
+      );
+    }
     for await (const page of feed(cursor, {
-      signal: stop.signal,
+      signal: feedSignal,
       beforeFetch: () => run.ensureHeld(),
     }).pages()) {
       last = page;
-      const moved = page.cursor !== undefined && page.cursor !== cursor ? page.cursor : undefined;
-      const hasPatients = page.patients.length > 0;
-      // Set-aside records are handed over before the cursor moves past them.
-      for (const record of page.invalidRecords ?? []) await opts.onInvalidRecord?.(record);
-      quarantined += page.invalidRecords?.length ?? 0;
-      if (exactlyOnce) {
-        const onPage = (opts as ExactlyOnceSyncOptions<Tx>).onPage;
-        if (hasPatients || moved !== undefined)
-          await run.commit(moved ?? cursor, hasPatients ? (tx) => onPage(page, tx) : undefined);
-      } else {
-        if (hasPatients) await (opts as AtLeastOnceSyncOptions).onPage(page);
-        if (moved !== undefined) await run.commit(moved);
+      const hasRecords = recordsOf(page) > 0;
+      const unsaved: CursorRule | undefined = !hasRecords
+        ? undefined
+        : page.cursor === undefined
+          ? 'missing'
+          : seen.has(page.cursor)
+            ? 'repeated'
+            : undefined;
+      if (unsaved && exactlyOnce)
+        throw unsaved === 'repeated'
+          ? new PaginationLoopError(practiceId, UNSAVED_DETAIL)
+          : new CursorError(unsaved, practiceId, UNSAVED_DETAIL);
+      const moved = page.cursor !== undefined && !seen.has(page.cursor) ? page.cursor : undefined;
+      let running: CallbackTimeoutError['callback'] = 'onInvalidRecord';
+      await withDeadline(
+        opts.pageTimeoutMs,
+        () => running,
+        hard,
+        async (signal) => {
+          // Set-aside records are handed over before the cursor moves past them.
+          for (const record of page.invalidRecords ?? [])
+            await untilAborted(opts.onInvalidRecord?.(record) ?? Promise.resolve(), signal);
+          quarantined += page.invalidRecords?.length ?? 0;
+          running = 'onPage';
+          if (exactlyOnce) {
+            const onPage = (opts as ExactlyOnceSyncOptions<Tx>).onPage;
+            const apply = page.patients.length > 0 ? (tx: Tx) => onPage(page, tx) : undefined;
+            if (apply || moved !== undefined)
+              await untilAborted(run.commit(moved ?? cursor, apply, { signal }), signal);
+          } else {
+            if (page.patients.length > 0)
+              await untilAborted((opts as AtLeastOnceSyncOptions).onPage(page), signal);
+            if (moved !== undefined) await untilAborted(run.commit(moved), signal);
+          }
+        },
+      );
+      if (unsaved) {
+        uncheckpointedPages++;
+        context.logger.warn('medfusion page delivered without a cursor to save', {
+          practiceId,
+          rule: unsaved,
+        });
       }
-      if (moved !== undefined) cursor = moved;
+      if (moved !== undefined) {
+        cursor = moved;
+        seen.add(moved);
+      }
       pages++;
       patients += page.patients.length;
       opts.onProgress?.({ pages, patients, ...(cursor !== undefined ? { cursor } : {}) });
@@ -143,13 +234,41 @@ export async function runSync<Tx>(
     if (run.signal.aborted && reason instanceof LeaseLostError) throw reason;
     throw error;
   } finally {
-    stop.dispose();
     await run.end();
   }
   return withLastResponse(
-    { pages, patients, quarantined, ...(cursor !== undefined ? { cursor } : {}) },
+    {
+      pages,
+      patients,
+      quarantined,
+      uncheckpointedPages,
+      ...(cursor !== undefined ? { cursor } : {}),
+    },
     last?.lastResponse,
   );
+}
+
+const UNSAVED_DETAIL =
+  'exactly-once cannot checkpoint that page, so it was not delivered and nothing of it was committed';
+
+/**
+ * Runs one page's callbacks under `signal`, and under a deadline of `ms` when one is set: past it
+ * they are abandoned with a {@link CallbackTimeoutError}.
+ */
+async function withDeadline(
+  ms: number | undefined,
+  running: () => CallbackTimeoutError['callback'],
+  signal: AbortSignal,
+  work: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  if (ms === undefined) return work(signal);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new CallbackTimeoutError(running(), ms)), ms);
+  try {
+    await work(anySignal(signal, deadline.signal));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Options a type cannot hold for JavaScript callers; returns whether the sync is exactly-once. */
@@ -163,6 +282,18 @@ function checkOptions<Tx>(opts: SyncOptions<Tx>): boolean {
   if (opts.invalidRecords === 'quarantine' && typeof opts.onInvalidRecord !== 'function') {
     throw new ValidationError('sync options', [
       { path: 'options.onInvalidRecord', rule: "required with invalidRecords: 'quarantine'" },
+    ]);
+  }
+  const timeout: unknown = opts.pageTimeoutMs;
+  if (
+    timeout !== undefined &&
+    (typeof timeout !== 'number' ||
+      !Number.isInteger(timeout) ||
+      timeout < 1 ||
+      timeout > MAX_TIMER_MS)
+  ) {
+    throw new ValidationError('sync options', [
+      { path: 'options.pageTimeoutMs', rule: `integer(1..${MAX_TIMER_MS})` },
     ]);
   }
   if (delivery === 'exactly-once' && typeof opts.checkpoint.begin !== 'function') {
@@ -184,23 +315,5 @@ async function unleasedRun<Tx>(store: CheckpointStore): Promise<CheckpointRun<Tx
       if (next !== undefined) await store.save(next);
     },
     end: async () => undefined,
-  };
-}
-
-/** A signal that fires when either fires; `dispose` removes the listeners. */
-function linked(
-  a: AbortSignal | undefined,
-  b: AbortSignal,
-): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const sources = [a, b].filter((s): s is AbortSignal => s !== undefined);
-  const onAbort = (): void => controller.abort();
-  for (const s of sources) {
-    if (s.aborted) controller.abort();
-    else s.addEventListener('abort', onAbort, { once: true });
-  }
-  return {
-    signal: controller.signal,
-    dispose: () => sources.forEach((s) => s.removeEventListener('abort', onAbort)),
   };
 }

@@ -3,6 +3,7 @@
  * {@link ConfigurationError} naming it, at construction, before anything is sent.
  */
 import { ConfigurationError } from '../core/errors';
+import type { CursorFormat } from '../core/cursor';
 import { API_VERSIONS, type ApiVersion } from '../models/enums';
 import type { BasicAuthEncoding, Credentials, TokenCache } from './auth';
 import type { RequestLimiter } from './limiter';
@@ -84,6 +85,15 @@ export interface ClientOptions {
    */
   sinceDateFormat?: 'seconds' | 'milliseconds';
   /**
+   * How feed cursors (`Last-Timestamp`) are checked before they are sent back or saved: `medfusion`
+   * accepts Medfusion's `<epoch>[,<n>]` only (at most 256 characters), and refuses one that moves
+   * backwards or runs more than an hour ahead of the server's clock; `opaque` accepts any token of
+   * letters, digits and `._~:,+=/-` (for a server of your own) and judges order only for
+   * cursors in Medfusion's form. A refused cursor is a `CursorError`, before the page it came with is
+   * delivered (see docs/syncing.md). @default 'medfusion'
+   */
+  cursorFormat?: CursorFormat;
+  /**
    * A token cache shared with other clients: clients with the same host and credentials use one
    * token and one token request at a time (see {@link TokenCache}). @default a cache of this client's own
    */
@@ -125,6 +135,8 @@ export interface ResolvedOptions {
   axiosProxy: AxiosProxy | false;
   /** How a `Date` becomes a cursor. */
   sinceDateFormat: 'seconds' | 'milliseconds';
+  /** How feed cursors are checked. */
+  cursorFormat: CursorFormat;
   /** The shared token cache, when one was given. */
   tokenCache: TokenCache | undefined;
   /** The shared cap on requests in flight, when one was given. */
@@ -308,6 +320,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       ['seconds', 'milliseconds'],
       'seconds',
     ),
+    cursorFormat: oneOf('cursorFormat', o.cursorFormat, ['medfusion', 'opaque'], 'medfusion'),
     tokenCache: shaped<TokenCache>('tokenCache', o.tokenCache, 'TokenCache', 'sourceFor'),
     requestLimiter: shaped<RequestLimiter>(
       'requestLimiter',

@@ -6,10 +6,15 @@
  *   expired, which increments the fencing token (`fence`) and returns the cursor in one statement.
  * - While the run lasts, the lease is renewed every `renewEveryMs`; every cursor move is an
  *   `UPDATE … WHERE fence = <ours>`: after a takeover it matches no row and is refused with
- *   `LeaseLostError`, whatever the clocks say. Expiry is judged on the database's clock only.
+ *   `LeaseLostError`, whatever the clocks say. Expiry is judged on the database's clock only. An
+ *   operator's `save()` increments the fence too, so it fences out every earlier holder.
  * - Before each request the run checks it is still inside its lease by the local monotonic clock
  *   (with a margin); a process resumed after a stall re-checks with the database before any GET.
  * - Exactly-once: the page's writes (`apply`) and the fenced cursor move share one transaction.
+ *   An aborted run (caller, lease lost, page deadline) closes that transaction's connection at once,
+ *   so the server rolls it back and a late write of `apply` fails; a transaction idle for longer
+ *   than the lease is ended by the server, and the run then gives its lease up (renewals stop).
+ * - A pool of one connection is enough: nothing waits for a second connection while holding one.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -18,13 +23,19 @@ import type {
   CheckpointRun,
   TransactionalCheckpointStore,
 } from '../core/checkpoint';
+import { anySignal, untilAborted } from '../core/abort';
+import type { CommitControl } from '../core/checkpoint';
+import { malformed, type CursorFormat } from '../core/cursor';
 import {
   AbortError,
   abortReasonOf,
+  ConfigurationError,
+  CursorError,
   LeaseHeldError,
   LeaseLostError,
   ValidationError,
 } from '../core/errors';
+import { MAX_TIMER_MS } from '../core/limits';
 import { sleep } from '../internal/sleep';
 import { migrate } from './schema';
 import { connect, DEFAULT_SCHEMA, run, schemaIdent, type SqlPool, type SqlPoolClient } from './sql';
@@ -54,6 +65,8 @@ export interface PostgresCheckpointStoreOptions<C extends SqlPoolClient> {
   waitForLeaseMs?: number;
   /** This worker's name in the `holder` column and in `LeaseHeldError`. @default `<hostname>:<pid>:<random>` */
   holder?: string;
+  /** How a cursor given to `save()` is checked (see the client's `cursorFormat`). @default 'medfusion' */
+  cursorFormat?: CursorFormat;
 }
 
 /** A checkpoint row as the database holds it (for operators and tests). */
@@ -66,14 +79,17 @@ export interface CheckpointRow {
   holder: string | undefined;
   /** When that lease expires unless renewed. */
   leaseExpiresAt: Date | undefined;
+  /** When its holder last renewed it (or took it). */
+  leaseRenewedAt: Date | undefined;
   /** When the row last changed. */
   updatedAt: Date;
 }
 
-const positive = (path: string, v: unknown, fallback: number): number => {
+/** An integer option in `min..MAX_TIMER_MS`, or `fallback`; anything else is a `ConfigurationError`. */
+const duration = (option: string, v: unknown, fallback: number, min: number): number => {
   if (v === undefined) return fallback;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
-  throw new ValidationError('checkpoint options', [{ path, rule: 'integer >= 0' }]);
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_TIMER_MS) return v;
+  throw new ConfigurationError(option, `must be an integer from ${min} to ${MAX_TIMER_MS} (ms)`);
 };
 
 /**
@@ -108,12 +124,13 @@ export class PostgresCheckpointStore<
   private readonly leaseMs: number;
   private readonly renewEveryMs: number;
   private readonly waitForLeaseMs: number;
+  private readonly cursorFormat: CursorFormat;
 
-  /** @throws {ValidationError} when an option is wrong. */
+  /** @throws {ConfigurationError} when an option is wrong, naming it. */
   constructor(options: PostgresCheckpointStoreOptions<C>) {
     const practiceId = options.practiceId;
     if (typeof practiceId !== 'string' || practiceId.trim() === '') {
-      throw new ValidationError('checkpoint options', [{ path: 'practiceId', rule: 'nonEmpty' }]);
+      throw new ConfigurationError('practiceId', 'must be a non-empty string');
     }
     this.pool = options.pool;
     this.schema = options.schema ?? DEFAULT_SCHEMA;
@@ -122,19 +139,21 @@ export class PostgresCheckpointStore<
     const apiVersion = options.apiVersion ?? 'v2';
     this.ids = [practiceId, environment, apiVersion];
     this.key = `${practiceId}/${environment}/${apiVersion}`;
-    this.leaseMs = positive('leaseMs', options.leaseMs, 30_000) || 30_000;
-    this.renewEveryMs = positive(
+    this.leaseMs = duration('leaseMs', options.leaseMs, 30_000, 100);
+    this.renewEveryMs = duration(
       'renewEveryMs',
       options.renewEveryMs,
       Math.floor(this.leaseMs / 3),
+      1,
     );
-    if (this.renewEveryMs <= 0 || this.renewEveryMs >= this.leaseMs) {
-      throw new ValidationError('checkpoint options', [
-        { path: 'renewEveryMs', rule: '0 < renewEveryMs < leaseMs' },
-      ]);
-    }
-    this.waitForLeaseMs = positive('waitForLeaseMs', options.waitForLeaseMs, 0);
+    if (this.renewEveryMs >= this.leaseMs)
+      throw new ConfigurationError('renewEveryMs', 'must be less than leaseMs');
+    this.waitForLeaseMs = duration('waitForLeaseMs', options.waitForLeaseMs, 0, 0);
     this.holder = options.holder ?? defaultHolder();
+    const format: unknown = options.cursorFormat ?? 'medfusion';
+    if (format !== 'medfusion' && format !== 'opaque')
+      throw new ConfigurationError('cursorFormat', "must be 'medfusion' or 'opaque'");
+    this.cursorFormat = format;
   }
 
   /**
@@ -160,22 +179,27 @@ export class PostgresCheckpointStore<
   }
 
   /**
-   * Saves a cursor outside a `sync()` run (to reset or seed a practice). Refused with
-   * `LeaseHeldError` while another worker holds the lease.
+   * Saves a cursor outside a `sync()` run (an operator's reset or seed). It is fenced: the fencing
+   * token moves on, so a worker whose lease lapsed cannot overwrite it when it wakes up
+   * (`LeaseLostError`). Refused with `LeaseHeldError` while a worker holds a live lease.
    *
+   * @throws {CursorError} `cursor` is not a cursor (see `cursorFormat`); nothing was written.
    * @throws {LeaseHeldError} another worker holds the practice's lease.
    * @throws {StateStoreError} the database refused or could not be reached.
    * @example
    * await store.save('1600364930000,0'); // reset a practice's cursor between syncs
    */
   async save(cursor: string): Promise<void> {
+    if (typeof cursor !== 'string' || malformed(cursor, this.cursorFormat))
+      throw new CursorError('malformed', this.ids[0], 'nothing was written');
     const res = await run(
       this.pool,
       'checkpoint.save',
       `INSERT INTO ${this.table} (practice_id, environment, api_version, cursor)
        VALUES ($1, $2, $3, $4)
        ON CONFLICT (practice_id, environment, api_version) DO UPDATE
-         SET cursor = EXCLUDED.cursor, updated_at = now()
+         SET cursor = EXCLUDED.cursor, fence = checkpoints.fence + 1, holder = NULL,
+             lease_expires_at = NULL, lease_renewed_at = NULL, updated_at = now()
          WHERE checkpoints.holder IS NULL OR checkpoints.lease_expires_at <= clock_timestamp()
        RETURNING 1`,
       [...this.ids, cursor],
@@ -197,8 +221,8 @@ export class PostgresCheckpointStore<
     const res = await run(
       this.pool,
       'checkpoint.read',
-      `SELECT cursor, fence::text AS fence, holder, lease_expires_at, updated_at FROM ${this.table}
-       WHERE ${ROW}`,
+      `SELECT cursor, fence::text AS fence, holder, lease_expires_at, lease_renewed_at, updated_at
+       FROM ${this.table} WHERE ${ROW}`,
       this.ids,
     );
     const row = res.rows[0] as
@@ -207,6 +231,7 @@ export class PostgresCheckpointStore<
           fence: string;
           holder: string | null;
           lease_expires_at: Date | null;
+          lease_renewed_at: Date | null;
           updated_at: Date;
         }
       | undefined;
@@ -216,6 +241,7 @@ export class PostgresCheckpointStore<
       fence: row.fence,
       holder: row.holder ?? undefined,
       leaseExpiresAt: row.lease_expires_at ?? undefined,
+      leaseRenewedAt: row.lease_renewed_at ?? undefined,
       updatedAt: row.updated_at,
     };
   }
@@ -250,11 +276,13 @@ export class PostgresCheckpointStore<
       const res = await run(
         this.pool,
         'checkpoint.acquire',
-        `INSERT INTO ${this.table} (practice_id, environment, api_version, fence, holder, lease_expires_at)
-         VALUES ($1, $2, $3, 1, $4, clock_timestamp() + $5 * interval '1 millisecond')
+        `INSERT INTO ${this.table}
+           (practice_id, environment, api_version, fence, holder, lease_expires_at, lease_renewed_at)
+         VALUES ($1, $2, $3, 1, $4, clock_timestamp() + $5 * interval '1 millisecond', clock_timestamp())
          ON CONFLICT (practice_id, environment, api_version) DO UPDATE
            SET fence = checkpoints.fence + 1, holder = EXCLUDED.holder,
-               lease_expires_at = EXCLUDED.lease_expires_at, updated_at = now()
+               lease_expires_at = EXCLUDED.lease_expires_at,
+               lease_renewed_at = EXCLUDED.lease_renewed_at, updated_at = now()
            WHERE checkpoints.holder IS NULL OR checkpoints.lease_expires_at <= clock_timestamp()
          RETURNING fence::text AS fence, cursor`,
         [...this.ids, this.holder, this.leaseMs],
@@ -329,11 +357,13 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
   async commit(
     cursor: string | undefined,
     apply?: (transaction: C) => Promise<void>,
+    control: CommitControl = {},
   ): Promise<void> {
     if (this.lost) throw this.lost;
     const move = `UPDATE ${this.ctx.table}
       SET cursor = COALESCE($5, cursor), updated_at = now(),
-          lease_expires_at = clock_timestamp() + $6 * interval '1 millisecond'
+          lease_expires_at = clock_timestamp() + $6 * interval '1 millisecond',
+          lease_renewed_at = clock_timestamp()
       WHERE ${OURS}
       RETURNING 1`;
     const values = [...this.ctx.ids, this.fence, cursor ?? null, this.ctx.leaseMs];
@@ -342,11 +372,26 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
       const res = await run(this.ctx.pool, 'checkpoint.commit', move, values);
       return this.afterMove(res.rowCount, sentAt, 'commit');
     }
-    const client = await connect(this.ctx.pool, 'checkpoint.commit');
-    // A connection the server ends mid-transaction (idle timeout) must not crash the process.
-    const onError = (): void => undefined;
+    const signal = anySignal(control.signal, this.controller.signal);
+    const connecting = connect(this.ctx.pool, 'checkpoint.commit');
+    let client: C;
+    try {
+      client = await untilAborted(connecting, signal);
+    } catch (error) {
+      connecting.then(
+        (c) => c.release(),
+        () => undefined,
+      );
+      throw this.lost ?? error;
+    }
+    // The server ends a transaction left idle longer than the lease (onPage too slow), or the
+    // network drops it: give the lease up, so renewals stop and another worker can take over.
+    const onError = (): void =>
+      this.giveUp(new LeaseLostError(this.ctx.key, this.fence, 'commit', 'transaction-ended'));
     client.on('error', onError);
+    let failure: unknown;
     let broken = false;
+    let applying = false;
     try {
       await run(client, 'checkpoint.commit', 'BEGIN');
       // A worker stalled inside its transaction must not hold row locks for ever.
@@ -355,7 +400,9 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
         'checkpoint.commit',
         `SET LOCAL idle_in_transaction_session_timeout = ${this.ctx.leaseMs}`,
       );
-      await apply(client);
+      applying = true;
+      await untilAborted(apply(client), signal);
+      applying = false;
       const sentAt = performance.now();
       const res = await run(client, 'checkpoint.commit', move, values);
       // A refused move throws LeaseLostError, and the catch below rolls the page back.
@@ -363,33 +410,55 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
       await run(client, 'checkpoint.commit', 'COMMIT');
       this.afterMove(res.rowCount, sentAt, 'commit');
     } catch (error) {
-      broken = await client.query('ROLLBACK').then(
-        () => false,
-        () => true,
-      );
-      // A transaction that failed after the lease was lost (a stalled worker whose session the
-      // server ended) reports the loss: that is the cause, and what the caller must act on.
-      if (!this.lost) await this.renew().catch(() => undefined);
-      throw this.lost ?? error;
+      failure = error;
+      // Abandoned while `apply` may still run: close the connection (the server rolls back, and a
+      // late write of `apply` fails) rather than wait for it.
+      broken =
+        applying ||
+        (await client.query('ROLLBACK').then(
+          () => false,
+          () => true,
+        ));
     } finally {
+      // A closed connection can still report its end: keep a listener so that never crashes.
+      if (broken) client.on('error', () => undefined);
       client.removeListener('error', onError);
       client.release(broken);
     }
+    if (failure === undefined) return;
+    // Only now, with the connection back in the pool (a pool of one must not deadlock): a failed
+    // transaction after the lease was lost reports the loss, the cause the caller must act on.
+    if (!this.lost && !signal.aborted) await this.renew().catch(() => undefined);
+    throw this.lost ?? failure;
   }
 
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.timer);
-    if (this.lost) return;
-    // Best effort: if this fails, the lease simply expires after leaseMs.
-    await run(
+    if (!this.lost) await this.release();
+  }
+
+  /** Frees the lease (fenced); best effort and bounded: if it fails, the lease expires after leaseMs. */
+  private release(): Promise<void> {
+    const released = run(
       this.ctx.pool,
       'checkpoint.release',
-      `UPDATE ${this.ctx.table} SET holder = NULL, lease_expires_at = NULL
+      `UPDATE ${this.ctx.table} SET holder = NULL, lease_expires_at = NULL, lease_renewed_at = NULL
        WHERE ${OURS}`,
       [...this.ctx.ids, this.fence],
-    ).catch(() => undefined);
+    ).then(
+      () => undefined,
+      () => undefined,
+    );
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.min(this.ctx.leaseMs, 5000));
+      timer.unref();
+      void released.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Extends the lease; one renewal at a time. A refused renewal marks the lease lost. */
@@ -401,7 +470,9 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
         const res = await run(
           this.ctx.pool,
           'checkpoint.renew',
-          `UPDATE ${this.ctx.table} SET lease_expires_at = clock_timestamp() + $5 * interval '1 millisecond'
+          `UPDATE ${this.ctx.table}
+           SET lease_expires_at = clock_timestamp() + $5 * interval '1 millisecond',
+               lease_renewed_at = clock_timestamp()
            WHERE ${OURS}
            RETURNING 1`,
           [...this.ctx.ids, this.fence, this.ctx.leaseMs],
@@ -423,10 +494,20 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
       this.safeUntil = Math.max(this.safeUntil, this.until(sentAt));
       return;
     }
-    this.lost ??= new LeaseLostError(this.ctx.key, this.fence, operation);
-    clearInterval(this.timer);
-    this.controller.abort(this.lost);
+    this.giveUp(new LeaseLostError(this.ctx.key, this.fence, operation));
     throw this.lost;
+  }
+
+  /**
+   * The run can no longer move the cursor: stop renewing, cancel what is in flight. A lease taken
+   * over is not ours to free; one given up (its transaction ended) is freed at once.
+   */
+  private giveUp(loss: LeaseLostError): void {
+    if (this.lost) return;
+    this.lost = loss;
+    clearInterval(this.timer);
+    this.controller.abort(loss);
+    if (loss.reason === 'transaction-ended') void this.release();
   }
 
   /** The lease runs leaseMs from when its statement was sent; trust it for two thirds of that. */

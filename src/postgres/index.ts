@@ -15,6 +15,7 @@ export { LeaseLostError, LeaseHeldError, StateStoreError } from '../core/errors'
 export type {
   CheckpointRun,
   CheckpointContext,
+  CommitControl,
   TransactionalCheckpointStore,
 } from '../core/checkpoint';
 export type { InvitationLedger, LedgerBatch, LedgerState, LedgerSubmission } from '../core/ledger';

@@ -5,7 +5,7 @@
 import { DEFAULT_SCHEMA, lockedTransaction, run, schemaIdent, type SqlPool } from './sql';
 
 /** The version `migrate()` brings the schema to. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** The statements of each schema version, in order. `$schema` is replaced by the quoted schema name. */
 const MIGRATIONS: readonly string[] = [
@@ -36,6 +36,10 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS invitation_batches_practice_state
     ON $schema.invitation_batches (practice_id, state);
+  `,
+  // 2: when a lease was last renewed, so the operator view tells a live holder from a gone one.
+  `
+  ALTER TABLE $schema.checkpoints ADD COLUMN IF NOT EXISTS lease_renewed_at timestamptz;
   `,
 ];
 

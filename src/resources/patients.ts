@@ -11,7 +11,8 @@ import { runSync, type SyncOptions, type SyncResult } from '../core/sync';
 import { sendBulk, type InviteProgress } from '../core/chunks';
 import type { InvitationLedger } from '../core/ledger';
 import { newBatchId, senderDevice, submit } from '../core/submit';
-import { ValidationError } from '../core/errors';
+import { CursorError, PaginationLoopError, ValidationError } from '../core/errors';
+import { malformed, successorProblem } from '../core/cursor';
 import type { RequestOptions } from '../core/request';
 import type { BatchSubmission } from '../models/batch';
 import type { Patient, PatientInvite } from '../models/patient';
@@ -243,7 +244,12 @@ export class Patients extends APIResource {
           control.beforeFetch,
         ),
       options,
-      { practiceId: o.practiceId, apiVersion: o.apiVersion },
+      {
+        practiceId: o.practiceId,
+        apiVersion: o.apiVersion,
+        cursorFormat: o.cursorFormat,
+        logger: o.logger,
+      },
     );
   }
 
@@ -289,12 +295,20 @@ export class Patients extends APIResource {
       });
       return readPatientPage(res, max, version, this.core.options.logger, read);
     };
+    const { practiceId, cursorFormat } = this.core.options;
     return new PagePromise(
       {
         fetch,
         items: (page) => page.patients,
         next: (page) => (page.hasMore ? page.cursor : undefined),
         full: (page) => recordsOf(page) >= max,
+        check: (page, sent) => {
+          if (page.cursor === undefined) return;
+          const date = page.lastResponse?.headers.date;
+          const rule = successorProblem(page.cursor, sent, date, cursorFormat);
+          if (rule) throw new CursorError(rule, practiceId);
+        },
+        loopError: () => new PaginationLoopError(practiceId),
       },
       since,
       { ...(options.signal ? { signal: options.signal } : {}), prefetch: params.prefetch ?? true },
@@ -365,13 +379,15 @@ export class Patients extends APIResource {
 
   private cursorOf(since: unknown): string | undefined {
     if (since === undefined) return undefined;
-    if (since instanceof Date && !Number.isNaN(since.getTime())) {
+    if (since instanceof Date && !Number.isNaN(since.getTime()) && since.getTime() >= 0) {
       const ms = since.getTime();
       return this.core.options.sinceDateFormat === 'seconds'
         ? `${Math.floor(ms / 1000)},0`
         : String(ms);
     }
-    if (typeof since === 'string' && since.trim() !== '') return since;
-    throw new ValidationError('parameters', [{ path: 'params.since', rule: 'cursor or Date' }]);
+    const format = this.core.options.cursorFormat;
+    if (typeof since === 'string' && malformed(since, format) === undefined) return since;
+    const rule = format === 'medfusion' ? 'cursor(<epoch>[,<n>]) or Date' : 'cursor or Date';
+    throw new ValidationError('parameters', [{ path: 'params.since', rule }]);
   }
 }
