@@ -74,7 +74,8 @@ async function main(): Promise<void> {
     await sandbox.close();
     await database?.stop();
   };
-  process.once('SIGTERM', () => void stop());
+  // SIGTERM (a deploy) and SIGINT (Ctrl-C) alike: a killed worker would hold its leases until they expire.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop());
 
   // The operator view, from the database alone (also: `npx medfusion-fleet status`).
   for (let i = 0; i < 120; i++) {

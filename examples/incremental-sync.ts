@@ -27,13 +27,14 @@ async function main(): Promise<void> {
   const checkpoint = new FileCheckpointStore(
     process.argv[2] ?? join(mkdtempSync(join(tmpdir(), 'sync-')), 'cursor'),
   );
-  const controller = new AbortController();
-  process.once('SIGTERM', () => controller.abort()); // stop between pages on shutdown
+  // SIGTERM or Ctrl-C: finish the page in hand, save its cursor, then stop.
+  const stop = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
   try {
     const result = await client.patients.sync({
       checkpoint, // the cursor is saved only after onPage resolved: a crash re-delivers, never skips
       onPage: (page) => upsert(page.patients),
-      signal: controller.signal,
+      stopSignal: stop.signal, // graceful; `signal` would abort at once, even mid-page
       onProgress: (p) => console.log(`  ${p.patients} patients so far`),
     });
     console.log(

@@ -1,6 +1,6 @@
 import { http, HttpResponse, delay } from 'msw';
 import { AuthenticationError, OAuthError } from 'medfusion-patient-sdk';
-import { BASE, CREDENTIALS, PRACTICE, testClient, useMsw } from './helpers/msw';
+import { BASE, CREDENTIALS, PRACTICE, captureLogger, testClient, useMsw } from './helpers/msw';
 
 const server = useMsw();
 const FEED = `${BASE}/v2/practice/${PRACTICE}/patient`;
@@ -91,8 +91,8 @@ describe('OAuth password grant', () => {
           oauthVersion: 'O_AUTH_2_0',
         });
       }),
-      oauth(seen, { expiresIn: 0 }),
-      feed(seen),
+      oauth(seen),
+      feed(seen, (auth) => auth !== 'Bearer tok-1'), // the first token is revoked: a second one
     );
     const client = testClient({
       credentials: { appToken: 'APP/TOKEN', username: 'u', password: 'p' },
@@ -116,16 +116,40 @@ describe('OAuth password grant', () => {
 
   it('reuses a token until shortly before it expires, then fetches a new one', async () => {
     const seen = fresh();
-    server.use(oauth(seen, { expiresIn: 1 }), feed(seen));
+    server.use(oauth(seen, { expiresIn: 3600 }), feed(seen));
     const client = testClient({ credentials: CREDENTIALS });
-    await client.patients.getUpdatedPatients();
-    await client.patients.getUpdatedPatients();
-    expect(seen.tokenRequests).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 950)); // 1 s lifetime, refreshed 10% early
-    await client.patients.getUpdatedPatients();
+    const start = Date.now();
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(start);
+      await client.patients.getUpdatedPatients();
+      now.mockReturnValue(start + 3479_000); // 121 s before expiry: still reused
+      await client.patients.getUpdatedPatients();
+      expect(seen.tokenRequests).toHaveLength(1);
+      now.mockReturnValue(start + 3481_000); // inside the 120 s margin: renewed
+      await client.patients.getUpdatedPatients();
+    } finally {
+      now.mockRestore();
+    }
     expect(seen.tokenRequests).toHaveLength(2);
     expect(seen.apiAuth).toEqual(['Bearer tok-1', 'Bearer tok-1', 'Bearer tok-2']);
   });
+
+  it.each([0, -5, 2])(
+    'a token lifetime of %i s is floored at 60 s, logged once: five calls, one token request',
+    async (expiresIn) => {
+      const seen = fresh();
+      server.use(oauth(seen, { expiresIn }), feed(seen));
+      const log = captureLogger();
+      const client = testClient({ credentials: CREDENTIALS, logger: log });
+      for (let i = 0; i < 5; i++) await client.patients.getUpdatedPatients();
+      expect(seen.apiAuth).toHaveLength(5);
+      expect(seen.tokenRequests).toHaveLength(1);
+      const warned = log.lines.filter((l) => /token lifetime below the floor/.test(l.message));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]?.fields).toEqual({ expiresIn, floorSeconds: 60 });
+    },
+  );
 
   it('fifty concurrent calls with an expired token make exactly one token request', async () => {
     const seen = fresh();

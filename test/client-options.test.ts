@@ -54,6 +54,12 @@ describe('client options', () => {
     ['logLevel', { ...base, logLevel: 'verbose' }],
     ['sender.vendorName', { ...base, sender: { vendorName: '' } }],
     ['sinceDateFormat', { ...base, sinceDateFormat: 'iso' }],
+    ['cursorFormat', { ...base, cursorFormat: 'any' }],
+    // Past 2^31 - 1 ms a Node timer fires at once: a timeout of every request, a busy retry loop.
+    ['timeoutMs', { ...base, timeoutMs: 2 ** 31 }],
+    ['retryBackoff.maxDelayMs', { ...base, retryBackoff: { maxDelayMs: 2 ** 31 } }],
+    ['retryBackoff.initialDelayMs', { ...base, retryBackoff: { initialDelayMs: 1e12 } }],
+    ['retryBackoff.maxRetryAfterMs', { ...base, retryBackoff: { maxRetryAfterMs: Infinity } }],
   ])('refuses a bad %s', (option, o) => {
     expect(optionOf(o)).toBe(option);
   });
@@ -88,6 +94,25 @@ describe('client options', () => {
       expect(e).toBeInstanceOf(ConfigurationError);
       expect(JSON.stringify(e) + String(e)).not.toContain('s3cret-CANARY');
     }
+  });
+
+  it('accepts the longest timer, 2^31 - 1 ms', () => {
+    expect(new MedfusionClient({ ...base, timeoutMs: 2 ** 31 - 1 }).options.timeoutMs).toBe(
+      2 ** 31 - 1,
+    );
+  });
+
+  it("refuses a call's own timeoutMs or a wait's delays out of range, before any request", async () => {
+    const client = new MedfusionClient({ ...base, maxRetries: 0 });
+    await expect(
+      client.patients.getUpdatedPatients({}, { timeoutMs: 2 ** 31 }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      issues: [{ path: 'options.timeoutMs', rule: expect.stringMatching(/^ms\(1\.\./) }],
+    });
+    await expect(
+      client.batches.waitForCompletion('job-1', { maxDelayMs: 2 ** 31 }),
+    ).rejects.toMatchObject({ name: 'ValidationError', issues: [{ path: 'options.maxDelayMs' }] });
   });
 
   it('withOptions clones with changes', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   APIError,
+  ConfigurationError,
   OAuthError,
   StateStoreError,
   ValidationError,
@@ -20,6 +21,7 @@ import {
   migrateFleet,
   readFleetStatus,
   type FleetBoss,
+  type FleetWorkerOptions,
   type BossJob,
 } from 'medfusion-patient-sdk/fleet';
 import { Writable } from 'node:stream';
@@ -28,24 +30,55 @@ import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 
 describe('FleetJobError', () => {
   it('keeps the class of a failure of your code, never its message, stack or fields', () => {
+    // node-postgres's DatabaseError: a severity and a SQLSTATE, a message quoting the row.
     const yours = Object.assign(new Error('duplicate key (email)=(zebulon.canary@example.test)'), {
+      severity: 'ERROR',
       detail: 'Key (name)=(Zebulon Quixote)',
       code: '23505',
     });
-    const e = new FleetJobError('sync', 'practice-1', yours);
+    const e = new FleetJobError('sync', 'practice-1', yours, undefined, 'onPage');
     expect(e.toJSON()).toEqual({
       name: 'FleetJobError',
-      message: 'sync of practice practice-1 failed: Error [23505]',
+      message: 'sync of practice practice-1 failed: DatabaseError in onPage [23505]',
       kind: 'sync',
       practiceId: 'practice-1',
-      errorClass: 'Error',
+      errorClass: 'DatabaseError',
       origin: 'callback',
+      callback: 'onPage',
       code: '23505',
       retryable: true,
     });
     expect(JSON.stringify(e)).not.toMatch(/zebulon|Quixote|duplicate/i);
     expect(String(e.stack)).not.toMatch(/zebulon|Quixote/i);
     expect(e).not.toHaveProperty('cause');
+  });
+
+  it("records a callback's own error class and code as CallbackError: names and codes of yours can hold values", () => {
+    class PHI_CANARY_MRN_12345 extends Error {
+      code = 'PHI_CANARY_MRN_12345';
+    }
+    const named = Object.assign(new Error('x'), { name: 'PHI_CANARY_NAME', code: 'PHI_CANARY' });
+    for (const failure of [new PHI_CANARY_MRN_12345('x'), { name: 'PHI_CANARY', code: 'X1' }])
+      expect(new FleetJobError('sync', 'p', failure).toJSON()).toMatchObject({
+        errorClass: 'CallbackError',
+        origin: 'callback',
+      });
+    expect(new FleetJobError('sync', 'p', new PHI_CANARY_MRN_12345('x')).code).toBeUndefined();
+    // A built-in class is kept (its name carries nothing of yours); a plain Error's code is not.
+    expect(new FleetJobError('sync', 'p', named)).toMatchObject({ errorClass: 'Error' });
+    expect(new FleetJobError('sync', 'p', named).code).toBeUndefined();
+    expect(new FleetJobError('sync', 'p', new TypeError('x')).errorClass).toBe('TypeError');
+    // A Node.js system error keeps its errno code.
+    const system = Object.assign(new Error('connect ECONNRESET 10.0.0.1:5432'), {
+      code: 'ECONNRESET',
+      syscall: 'read',
+    });
+    expect(new FleetJobError('sync', 'p', system)).toMatchObject({
+      errorClass: 'SystemError',
+      code: 'ECONNRESET',
+    });
+    const shown = JSON.stringify(new FleetJobError('sync', 'p', new PHI_CANARY_MRN_12345('x')));
+    expect(shown).not.toMatch(/CANARY|12345/);
   });
 
   it('names SDK failures by class, with their status or code, and judges whether a retry can help', () => {
@@ -91,14 +124,14 @@ describe('FleetJobError', () => {
       new FleetJobError('sync', 'p', new TimeoutError({ name: 'AxiosError' }, 30000, 'h:443'))
         .message,
     ).toBe('sync of practice p failed: TimeoutError');
-    // A name or code that is not a plain identifier is not echoed.
+    // A name or code of yours is never echoed.
     expect(
       new FleetJobError('sync', 'p', { name: 'Zebulon Quixote <x>', code: 'has spaces in it' }),
     ).toMatchObject({
-      errorClass: 'Error',
+      errorClass: 'CallbackError',
       code: undefined,
     });
-    expect(new FleetJobError('sync', 'p', 'a string').errorClass).toBe('string');
+    expect(new FleetJobError('sync', 'p', 'a string').errorClass).toBe('CallbackError');
     expect(new FleetJobError('invite', 'p', new Error('x'), false).retryable).toBe(false);
   });
 });
@@ -117,10 +150,13 @@ describe('readFleetStatus', () => {
         ('b-stale',   now() - interval '2 hours',    'failed', 1, 0, 'TimeoutError', 3, NULL),
         ('c-limited', now() - interval '5 minutes',  'rate-limited', 0, 0, NULL, 0, now() + interval '1 minute'),
         ('d-never',   NULL,                          'failed', 0, 0, 'OAuthError', 1, now() - interval '1 minute');
-      INSERT INTO medfusion.checkpoints (practice_id, environment, api_version, cursor, fence, holder, lease_expires_at)
-      VALUES ('a-current', 'production', 'v2', '1,0', 3, 'fleet:web-1', now() + interval '20 seconds'),
-             ('e-leased-only', 'production', 'v2', NULL, 1, 'fleet:web-2', now() + interval '20 seconds'),
-             ('b-stale', 'production', 'v2', '2,0', 9, 'fleet:web-9', now() - interval '1 minute');
+      INSERT INTO medfusion.checkpoints
+        (practice_id, environment, api_version, cursor, fence, holder, lease_expires_at, lease_renewed_at)
+      VALUES ('a-current', 'production', 'v2', '1,0', 3, 'fleet:web-1', now() + interval '20 seconds', now()),
+             -- its holder (killed by Ctrl-C) last renewed 25 s ago: expiring, not syncing
+             ('e-leased-only', 'production', 'v2', NULL, 1, 'fleet:web-2', now() + interval '5 seconds',
+              now() - interval '25 seconds'),
+             ('b-stale', 'production', 'v2', '2,0', 9, 'fleet:web-9', now() - interval '1 minute', NULL);
       INSERT INTO medfusion.invitation_batches (content_hash, practice_id, practice_patient_ids, state)
       VALUES ('h1', 'c-limited', '{X1}', 'sending'), ('h2', 'c-limited', '{X2}', 'sending'),
              ('h3', 'a-current', '{X3}', 'accepted');`);
@@ -142,6 +178,7 @@ describe('readFleetStatus', () => {
       lastRunPages: 2,
       lastRunPatients: 150,
       leaseHolder: 'fleet:web-1',
+      leaseState: 'held',
     });
     expect(a?.lagSeconds).toBeGreaterThanOrEqual(29);
     expect(a?.lagSeconds).toBeLessThan(60);
@@ -157,7 +194,11 @@ describe('readFleetStatus', () => {
       lagSeconds: undefined,
       rateLimitedUntil: undefined,
     });
-    expect(e).toMatchObject({ leaseHolder: 'fleet:web-2', lastOutcome: undefined });
+    expect(e).toMatchObject({
+      leaseHolder: 'fleet:web-2',
+      leaseState: 'expiring',
+      lastOutcome: undefined,
+    });
     expect(status.summary).toEqual({
       practices: 5,
       current: 2,
@@ -165,15 +206,17 @@ describe('readFleetStatus', () => {
       neverSynced: 2,
       failing: 2,
       rateLimited: 1,
-      syncing: 2,
+      syncing: 1,
+      expiringLeases: 1,
       unknownInvitationBatches: 2,
       deadLetters: 0,
     });
     const text = formatFleetStatus(status);
     expect(text).toMatch(/^b-stale\s+\S+\s+2h\s+1\s+0\s+-\s+failed\s+TimeoutError x3$/m);
     expect(text).toMatch(
-      /5 practices: 2 current, 1 stale, 2 never synced, 2 failing, 1 rate-limited, 2 syncing now; 2 invitation batch\(es\) of unknown outcome; 0 dead letter\(s\)$/,
+      /5 practices: 2 current, 1 stale, 2 never synced, 2 failing, 1 rate-limited, 1 syncing now, 1 lease\(s\) of a gone worker expiring; 2 invitation batch\(es\) of unknown outcome; 0 dead letter\(s\)$/,
     );
+    expect(text).toMatch(/^e-leased-only .*fleet:web-2 \(expiring\)/m);
   });
 
   it('judges staleness by the threshold given', async () => {
@@ -207,23 +250,49 @@ describe('FleetWorker options', () => {
     clientOptions: () => ({}),
     onPage: async () => undefined,
   };
-  it('refuses numbers out of range before touching anything', () => {
-    expect(() => new FleetWorker({ ...base, concurrency: 0 })).toThrow(
-      'FleetWorker: concurrency must be an integer >= 1',
-    );
-    expect(() => new FleetWorker({ ...base, heartbeatSeconds: 5 })).toThrow(
-      /heartbeatSeconds must be an integer >= 10/,
-    );
-    expect(() => new FleetWorker({ ...base, maxRequestsInFlight: 1.5 })).toThrow(RangeError);
-    expect(() => new FleetWorker({ ...base, leaseMs: 10 })).toThrow(/leaseMs/);
-    expect(() => new FleetWorker({ ...base, retry: { limit: -1 } })).toThrow(/retry\.limit/);
-    expect(() => new FleetWorker({ ...base, jobTimeoutSeconds: 0 })).toThrow(/jobTimeoutSeconds/);
+  it('refuses numbers out of range before touching anything, naming the option', () => {
+    const optionOf = (o: Partial<FleetWorkerOptions>): string | undefined => {
+      try {
+        new FleetWorker({ ...base, ...o });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigurationError);
+        return (e as ConfigurationError).option;
+      }
+      return undefined;
+    };
+    expect(optionOf({ concurrency: 0 })).toBe('concurrency');
+    expect(optionOf({ heartbeatSeconds: 5 })).toBe('heartbeatSeconds');
+    expect(optionOf({ maxRequestsInFlight: 1.5 })).toBe('maxRequestsInFlight');
+    expect(optionOf({ leaseMs: 10 })).toBe('leaseMs');
+    expect(optionOf({ retry: { limit: -1 } })).toBe('retry.limit');
+    expect(optionOf({ jobTimeoutSeconds: 0 })).toBe('jobTimeoutSeconds');
+    // Past 2^31 - 1 ms a Node timer fires at once: renewals every millisecond.
+    expect(optionOf({ leaseMs: 2 ** 31 })).toBe('leaseMs');
+    expect(optionOf({ shutdownTimeoutMs: 2 ** 31 })).toBe('shutdownTimeoutMs');
+    expect(optionOf({ pageTimeoutMs: 0 })).toBe('pageTimeoutMs');
+    expect(optionOf({ leaseMs: 2 ** 31 - 1 })).toBeUndefined();
   });
-  it('refuses a schedule it cannot express', async () => {
+  it('refuses a schedule it cannot express, and ids the client would refuse, before anything is sent', async () => {
     const worker = new FleetWorker(base);
-    await expect(worker.schedule(['p'], { everyMinutes: 90 })).rejects.toThrow(
-      /everyMinutes must be an integer from 1 to 60/,
-    );
+    await expect(worker.schedule(['p'], { everyMinutes: 90 })).rejects.toMatchObject({
+      name: 'ValidationError',
+      issues: [{ path: 'options.everyMinutes', rule: 'integer(1..60)' }],
+    });
+    await expect(worker.syncNow(['ok-1', 'not a valid id', 'a/b'])).rejects.toMatchObject({
+      name: 'ValidationError',
+      issues: [
+        { path: 'practiceIds[1]', rule: 'practiceId' },
+        { path: 'practiceIds[2]', rule: 'practiceId' },
+      ],
+    });
+    await expect(worker.schedule(['..'], { everyMinutes: 5 })).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
+    await expect(worker.invite('not a valid id', 'onboarding')).rejects.toMatchObject({
+      name: 'ValidationError',
+      issues: [{ path: 'practiceId', rule: 'practiceId' }],
+    });
+    await expect(worker.invite('p-1', '')).rejects.toMatchObject({ name: 'ValidationError' });
     expect(base.pool.query).not.toHaveBeenCalled();
   });
   it('names its queues after the prefix', () => {
@@ -338,5 +407,33 @@ describe('FleetWorker jobs it cannot read', () => {
     expect(worker.stats).toMatchObject({ failed: 1, running: 0 });
     await worker.stop();
     await expect(worker.start()).rejects.toThrow(/stopped; create a new one/);
+  });
+
+  it('every stop() resolves when the worker has stopped: a second call (SIGINT after SIGTERM) does not resolve at once', async () => {
+    let finishDraining!: () => void;
+    const draining = new Promise<void>((resolve) => (finishDraining = resolve));
+    const boss: FleetBoss = {
+      createQueue: async () => undefined,
+      send: async () => null,
+      work: async (name) => name,
+      offWork: () => draining, // a job still finishing its page
+      schedule: async () => undefined,
+      unschedule: async () => undefined,
+    };
+    const worker = new FleetWorker({
+      boss,
+      pool: db.pool,
+      clientOptions: () => ({}),
+      onPage: async () => undefined,
+    });
+    await worker.start();
+    const settled: string[] = [];
+    const first = worker.stop().then(() => settled.push('first'));
+    const second = worker.stop().then(() => settled.push('second'));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(settled).toEqual([]);
+    finishDraining();
+    await Promise.all([first, second]);
+    expect(settled.sort()).toEqual(['first', 'second']);
   });
 });

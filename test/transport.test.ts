@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import { http, HttpResponse, delay } from 'msw';
 import {
   AbortError,
@@ -198,6 +199,32 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(RateLimitError);
     expect((err as RateLimitError).headers['retry-after']).toBe('3600');
     expect(calls.n).toBe(1);
+  });
+
+  it('an error keeps only an allowlist of headers: a gateway echoing the token or a debug header with a patient value never shows', async () => {
+    sequence(FEED, 'get', [
+      () =>
+        failure(400, undefined, {
+          'x-echo-authorization': 'Bearer token-CANARY',
+          'x-debug-patient': 'Zebulon Quixote',
+          'www-authenticate': 'Bearer error="invalid_token", error_description="CANARY"',
+          'x-request-id': 'req-7',
+          'retry-after': '2',
+          'x-ratelimit-remaining': '0',
+        }),
+    ]);
+    const err = (await errorOf(
+      testClient({ maxRetries: 0 }).patients.getUpdatedPatients(),
+    )) as APIError;
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err.headers).toEqual({
+      'content-type': 'application/xml',
+      'x-request-id': 'req-7',
+      'retry-after': '2',
+      'x-ratelimit-remaining': '0',
+    });
+    const shown = [String(err), JSON.stringify(err), inspect(err, { depth: 8 })].join('\n');
+    expect(shown).not.toMatch(/CANARY|Zebulon|x-echo|x-debug/);
   });
 
   it('gives up after maxRetries (per call override too)', async () => {

@@ -89,15 +89,17 @@ export class ValidationError extends MedfusionError {
   }
 }
 
-/** A client option is missing or wrong. */
+/** An option (of the client, a store, the fleet) is missing or wrong; raised at construction. */
 export class ConfigurationError extends MedfusionError {
   static override readonly brand: string = 'ConfigurationError';
   constructor(
     /** The option at fault, such as `credentials.clientSecret`. */
     readonly option: string,
     rule: string,
+    /** Whose option: `client` (the default), `PostgresCheckpointStore`, `FleetWorker`… */
+    owner = 'client',
   ) {
-    super(`Invalid client option '${option}': ${rule}`);
+    super(`Invalid ${owner} option '${option}': ${rule}`);
   }
 }
 

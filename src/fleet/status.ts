@@ -20,6 +20,13 @@ export interface PracticeStatus {
   lastRunPatients: number | undefined;
   /** The worker holding its lease now, if any. */
   leaseHolder: string | undefined;
+  /**
+   * `held` while its holder renews it; `expiring` when the holder stopped renewing (a process killed
+   * or stopped): the lease frees itself at `leaseExpiresAt`, nobody is syncing the practice.
+   */
+  leaseState: 'held' | 'expiring' | undefined;
+  /** When the current lease expires unless renewed. */
+  leaseExpiresAt: Date | undefined;
   /** The class of its last failure (cleared by a success). */
   lastErrorClass: string | undefined;
   /** Failures in a row. */
@@ -44,8 +51,10 @@ export interface FleetSummary {
   failing: number;
   /** Rate-limited now. */
   rateLimited: number;
-  /** Leased by a worker now (syncing). */
+  /** Leased by a worker that is renewing its lease (syncing now). */
   syncing: number;
+  /** Leased by a worker that stopped renewing (gone): free again when the lease expires. */
+  expiringLeases: number;
   /** Invitation batches whose outcome is unknown, all practices. */
   unknownInvitationBatches: number;
   /** Jobs in the dead-letter queue, when the pg-boss schema was given. */
@@ -82,6 +91,8 @@ interface Row {
   last_run_pages: number | null;
   last_run_patients: number | null;
   lease_holder: string | null;
+  lease_expires_at: Date | null;
+  lease_live: boolean | null;
   last_error_class: string | null;
   consecutive_failures: number | null;
   rate_limited_until: Date | null;
@@ -110,8 +121,13 @@ export async function readFleetStatus(
        UNION SELECT practice_id FROM ${s}.checkpoints
        UNION SELECT practice_id FROM ${s}.invitation_batches
      ), leases AS (
-       SELECT practice_id, max(holder) AS holder FROM ${s}.checkpoints
-        WHERE lease_expires_at > now() GROUP BY practice_id
+       -- A live holder renews every third of its lease: past half of it without a renewal, it is gone.
+       SELECT DISTINCT ON (practice_id) practice_id, holder, lease_expires_at,
+              lease_renewed_at IS NULL
+                OR now() - lease_renewed_at < (lease_expires_at - lease_renewed_at) / 2 AS live
+         FROM ${s}.checkpoints
+        WHERE lease_expires_at > now()
+        ORDER BY practice_id, lease_expires_at DESC
      ), unknown AS (
        SELECT practice_id, count(*)::int AS n FROM ${s}.invitation_batches
         WHERE state = 'sending' GROUP BY practice_id
@@ -119,6 +135,7 @@ export async function readFleetStatus(
      SELECT ids.practice_id, f.last_success_at,
             extract(epoch FROM now() - f.last_success_at)::float8 AS lag_seconds,
             f.last_outcome, f.last_run_pages, f.last_run_patients, leases.holder AS lease_holder,
+            leases.lease_expires_at, leases.live AS lease_live,
             f.last_error_class, f.consecutive_failures,
             CASE WHEN f.not_before > now() THEN f.not_before END AS rate_limited_until,
             COALESCE(unknown.n, 0) AS unknown_batches, now() AS now
@@ -137,6 +154,8 @@ export async function readFleetStatus(
     lastRunPages: opt(r.last_run_pages),
     lastRunPatients: opt(r.last_run_patients),
     leaseHolder: opt(r.lease_holder),
+    leaseState: r.lease_holder === null ? undefined : r.lease_live ? 'held' : 'expiring',
+    leaseExpiresAt: opt(r.lease_expires_at),
     lastErrorClass: opt(r.last_error_class),
     consecutiveFailures: r.consecutive_failures ?? 0,
     rateLimitedUntil: opt(r.rate_limited_until),
@@ -153,7 +172,8 @@ export async function readFleetStatus(
       neverSynced: count((p) => p.lastSuccessAt === undefined),
       failing: count((p) => p.lastOutcome === 'failed'),
       rateLimited: count((p) => p.rateLimitedUntil !== undefined),
-      syncing: count((p) => p.leaseHolder !== undefined),
+      syncing: count((p) => p.leaseState === 'held'),
+      expiringLeases: count((p) => p.leaseState === 'expiring'),
       unknownInvitationBatches: practices.reduce((n, p) => n + p.unknownInvitationBatches, 0),
       deadLetters: options.bossSchema
         ? await deadLetters(
@@ -209,7 +229,7 @@ export function formatFleetStatus(status: FleetStatus): string {
     formatAge(p.lagSeconds),
     p.lastRunPages?.toString() ?? '-',
     p.lastRunPatients?.toString() ?? '-',
-    p.leaseHolder ?? '-',
+    p.leaseHolder ? `${p.leaseHolder}${p.leaseState === 'expiring' ? ' (expiring)' : ''}` : '-',
     p.lastOutcome ?? '-',
     p.lastErrorClass
       ? `${p.lastErrorClass}${p.consecutiveFailures > 1 ? ` x${p.consecutiveFailures}` : ''}`
@@ -224,7 +244,9 @@ export function formatFleetStatus(status: FleetStatus): string {
   const s = status.summary;
   const summary =
     `${s.practices} practices: ${s.current} current, ${s.stale} stale, ${s.neverSynced} never synced, ` +
-    `${s.failing} failing, ${s.rateLimited} rate-limited, ${s.syncing} syncing now; ` +
+    `${s.failing} failing, ${s.rateLimited} rate-limited, ${s.syncing} syncing now` +
+    (s.expiringLeases > 0 ? `, ${s.expiringLeases} lease(s) of a gone worker expiring` : '') +
+    '; ' +
     `${s.unknownInvitationBatches} invitation batch(es) of unknown outcome` +
     (s.deadLetters !== undefined ? `; ${s.deadLetters} dead letter(s)` : '');
   return [row(header), ...lines.map(row), '', summary].join('\n');

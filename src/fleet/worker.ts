@@ -13,13 +13,18 @@
  *   handed back uncommitted) and are re-queued; invitation lists finish their batch in flight.
  */
 import { createHash } from 'node:crypto';
+import { anySignal } from '../core/abort';
+import { MAX_TIMER_MS } from '../core/limits';
+import { isPathId } from '../core/path';
 import {
   AbortError,
+  ConfigurationError,
   LeaseHeldError,
   OAuthError,
   PartialSubmissionError,
   RateLimitError,
   SubmissionOutcomeUnknownError,
+  ValidationError,
 } from '../core/errors';
 import type { InvalidRecord, PatientPage } from '../core/patient-page';
 import { isPino, pinoLogger, silentLogger, type Logger } from '../internal/log';
@@ -38,7 +43,7 @@ import {
   type SyncJobData,
 } from './boss';
 import { FleetClients, type ClientOptionsFor } from './clients';
-import { FleetJobError, type FleetJobKind } from './errors';
+import { FleetJobError, InvalidJobError, type FleetCallback, type FleetJobKind } from './errors';
 import { migrateFleet } from './schema';
 import { FleetState, type RunOutcome } from './state';
 
@@ -115,6 +120,11 @@ export interface FleetWorkerOptions<C extends SqlPoolClient = SqlPoolClient> {
   rateLimitDelaySeconds?: number;
   /** Patients per invitation batch. @default 100 */
   inviteBatchSize?: number;
+  /**
+   * The longest one page's `onPage` may run, in ms; past it the page is rolled back and the job
+   * fails (`CallbackTimeoutError`, retried). @default none (the job's own timeout still applies)
+   */
+  pageTimeoutMs?: number;
   /** How long `stop()` waits for running jobs before aborting them. @default 30000 */
   shutdownTimeoutMs?: number;
   /** Where the fleet logs one line per job (practice, outcome, counts, class of a failure); a pino logger works as is. @default silent */
@@ -150,10 +160,20 @@ interface JobOutcome {
 
 type JobResult = { id: string; status: 'completed' | 'failed' | 'deadletter'; output?: object };
 
-const integer = (name: string, v: number | undefined, fallback: number, min: number): number => {
+/** The longest duration in whole seconds a timer can wait. */
+const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
+/** An integer option in `min..max`, or `fallback`; anything else is a `ConfigurationError`. */
+const integer = (
+  name: string,
+  v: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number => {
   if (v === undefined) return fallback;
-  if (!Number.isInteger(v) || v < min)
-    throw new RangeError(`FleetWorker: ${name} must be an integer >= ${min}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new ConfigurationError(name, `must be an integer from ${min} to ${max}`, 'FleetWorker');
   return v;
 };
 
@@ -174,7 +194,9 @@ const integer = (name: string, v: number | undefined, fallback: number, min: num
  * });
  * await worker.start();
  * await worker.schedule(practiceIds, { everyMinutes: 5 });
- * process.once('SIGTERM', () => void worker.stop().then(() => boss.stop()));
+ * const shutdown = () => void worker.stop().then(() => boss.stop());
+ * process.once('SIGTERM', shutdown);
+ * process.once('SIGINT', shutdown); // Ctrl-C too: a killed worker holds its leases until they expire
  */
 export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   /** This worker's name. */
@@ -208,29 +230,34 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   private readonly running = new Set<Promise<unknown>>();
   private prepared: Promise<void> | undefined;
   private working = false;
+  private stopped: Promise<void> | undefined;
 
-  /** @throws {RangeError} when a numeric option is out of range (before anything is sent). */
+  /** @throws {ConfigurationError} when an option is out of range, naming it (before anything is sent). */
   constructor(options: FleetWorkerOptions<C>) {
     this.o = options;
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.queues = queueNames(options.queuePrefix ?? 'medfusion');
-    this.concurrency = integer('concurrency', options.concurrency, 4, 1);
-    this.leaseMs = integer('leaseMs', options.leaseMs, 30_000, 1000);
+    this.concurrency = integer('concurrency', options.concurrency, 4, 1, 1000);
+    this.leaseMs = integer('leaseMs', options.leaseMs, 30_000, 1000, MAX_TIMER_MS);
     const retry = options.retry ?? {};
     this.queueOptions = {
-      retryLimit: integer('retry.limit', retry.limit, 5, 0),
-      retryDelay: integer('retry.delaySeconds', retry.delaySeconds, 30, 1),
+      retryLimit: integer('retry.limit', retry.limit, 5, 0, 1000),
+      retryDelay: integer('retry.delaySeconds', retry.delaySeconds, 30, 1, MAX_SECONDS),
       retryBackoff: true,
-      retryDelayMax: integer('retry.maxDelaySeconds', retry.maxDelaySeconds, 900, 1),
-      expireInSeconds: integer('jobTimeoutSeconds', options.jobTimeoutSeconds, 900, 1),
-      heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 10),
+      retryDelayMax: integer('retry.maxDelaySeconds', retry.maxDelaySeconds, 900, 1, MAX_SECONDS),
+      expireInSeconds: integer('jobTimeoutSeconds', options.jobTimeoutSeconds, 900, 1, MAX_SECONDS),
+      heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 10, MAX_SECONDS),
       deadLetter: this.queues.deadLetter,
     };
+    integer('shutdownTimeoutMs', options.shutdownTimeoutMs, 30_000, 0, MAX_TIMER_MS);
+    integer('pageTimeoutMs', options.pageTimeoutMs, 1, 1, MAX_TIMER_MS);
+    integer('rateLimitDelaySeconds', options.rateLimitDelaySeconds, 60, 0, MAX_SECONDS);
+    integer('inviteBatchSize', options.inviteBatchSize, 100, 1, 100);
     this.name = options.name ?? `fleet:${defaultHolder()}`;
     this.clients = new FleetClients(
       options.clientOptions,
-      integer('maxRequestsInFlight', options.maxRequestsInFlight, 2 * this.concurrency, 1),
-      integer('maxRetryAfterMs', options.maxRetryAfterMs, 1000, 0),
+      integer('maxRequestsInFlight', options.maxRequestsInFlight, 2 * this.concurrency, 1, 100_000),
+      integer('maxRetryAfterMs', options.maxRetryAfterMs, 1000, 0, MAX_TIMER_MS),
     );
     this.state = new FleetState(options.pool, this.schema, this.name);
     this.ledger = new PostgresInvitationLedger({ pool: options.pool, schema: this.schema });
@@ -284,9 +311,14 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
    * Stops gracefully: takes no new job; running syncs finish the page in hand and are re-queued (a
    * page being fetched is dropped uncommitted and read again by the next run); invitation lists finish
    * the batch in flight. After `shutdownTimeoutMs` whatever still runs is aborted. Then stop `boss`.
+   * Every call resolves when the worker has stopped (a second SIGTERM or a SIGINT waits too).
    */
-  async stop(): Promise<void> {
-    if (this.stopping.signal.aborted) return;
+  stop(): Promise<void> {
+    this.stopped ??= this.drain();
+    return this.stopped;
+  }
+
+  private async drain(): Promise<void> {
     this.stopping.abort(new Error('worker stopping'));
     const timer = setTimeout(
       () => this.aborting.abort(new Error('worker stopped')),
@@ -307,6 +339,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
    * queued is left alone. Resolves with how many were queued.
    */
   async syncNow(practiceIds: string[], options: { delaySeconds?: number } = {}): Promise<number> {
+    checkPracticeIds(practiceIds);
     await this.prepare();
     let sent = 0;
     for (const practiceId of practiceIds) {
@@ -322,9 +355,12 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
    * still syncing when its time comes keeps at most one run queued behind it.
    */
   async schedule(practiceIds: string[], options: { everyMinutes: number }): Promise<void> {
+    checkPracticeIds(practiceIds);
     const every = options.everyMinutes;
     if (!Number.isInteger(every) || every < 1 || every > 60)
-      throw new RangeError('FleetWorker: everyMinutes must be an integer from 1 to 60');
+      throw new ValidationError('schedule', [
+        { path: 'options.everyMinutes', rule: 'integer(1..60)' },
+      ]);
     await this.prepare();
     for (const practiceId of practiceIds) {
       const offset = spread(practiceId, every);
@@ -353,6 +389,11 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     ref: string,
     options: { resendUnknown?: boolean } = {},
   ): Promise<string | null> {
+    checkPracticeIds([practiceId], 'practiceId');
+    if (typeof ref !== 'string' || ref.trim() === '' || ref.length > 500)
+      throw new ValidationError('invite', [
+        { path: 'ref', rule: 'nonEmpty, at most 500 characters' },
+      ]);
     await this.prepare();
     const data: InviteJobData = {
       practiceId,
@@ -436,8 +477,14 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
       const result = await client.patients.sync({
         delivery: 'exactly-once',
         checkpoint,
-        signal: anyOf(this.stopping.signal, this.aborting.signal, job.signal),
-        onPage: (page, transaction) => this.o.onPage({ practiceId, page, transaction }),
+        // pg-boss's timeout (job.signal) and a hard stop abort at once, even a hanging onPage; a
+        // graceful stop finishes the page in hand first.
+        signal: anySignal(this.aborting.signal, job.signal),
+        stopSignal: this.stopping.signal,
+        ...(this.o.pageTimeoutMs !== undefined ? { pageTimeoutMs: this.o.pageTimeoutMs } : {}),
+        onPage: tagged('onPage', (page: PatientPage, transaction: C) =>
+          this.o.onPage({ practiceId, page, transaction }),
+        ),
         onProgress: (p) => {
           pages = p.pages;
           patients = p.patients;
@@ -445,7 +492,9 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         ...(onInvalid
           ? {
               invalidRecords: 'quarantine' as const,
-              onInvalidRecord: (r: InvalidRecord) => onInvalid(practiceId, r),
+              onInvalidRecord: tagged('onInvalidRecord', (r: InvalidRecord) =>
+                onInvalid(practiceId, r),
+              ),
             }
           : {}),
       });
@@ -478,7 +527,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         return done(job, { outcome: 'lease-held' });
       }
       if (error instanceof OAuthError) this.clients.forget(practiceId); // rotated credentials next time
-      const failure = new FleetJobError('sync', practiceId, error);
+      const failure = new FleetJobError('sync', practiceId, error, undefined, callbackOf(error));
       await finish('failed', { errorClass: failure.errorClass }).catch(() => undefined);
       this.stats.failed++;
       return failed(job, failure);
@@ -493,14 +542,14 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
       return this.invalid(job, 'invite');
     const started = Date.now();
     try {
-      const invites = await load(practiceId, data.ref);
+      const invites = await tagged('loadInvites', load)(practiceId, data.ref);
       const client = await this.clients.get(practiceId);
       // Only a hard stop aborts: an aborted POST in flight would leave its outcome unknown.
       await client.patients.invitePatients(invites, {
         ledger: this.ledger,
         resendUnknown: data.resendUnknown === true,
         batchSize: this.o.inviteBatchSize ?? 100,
-        signal: anyOf(this.aborting.signal, job.signal),
+        signal: anySignal(this.aborting.signal, job.signal),
       });
       this.stats.invited++;
       this.report('invite', 'info', {
@@ -523,6 +572,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         practiceId,
         error,
         onlyUnknown ? false : undefined,
+        callbackOf(error),
       );
       this.report('invite', 'warn', {
         practiceId,
@@ -538,7 +588,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   /** A job whose data is not what the fleet sends: dead-lettered at once. */
   private invalid(job: BossJob, kind: FleetJobKind): JobResult {
     this.stats.failed++;
-    const failure = new FleetJobError(kind, 'unknown', { name: 'InvalidJob' });
+    const failure = new FleetJobError(kind, 'unknown', new InvalidJobError());
     this.report(kind, 'warn', { outcome: 'failed', errorClass: failure.errorClass });
     return { id: job.id, status: 'deadletter', output: failure.toJSON() };
   }
@@ -571,7 +621,18 @@ function practiceOf(data: unknown): string | undefined {
     typeof data === 'object' && data !== null
       ? (data as { practiceId?: unknown }).practiceId
       : undefined;
-  return typeof id === 'string' && /^[\w.~-]{1,100}$/.test(id) ? id : undefined;
+  return isPathId(id) ? id : undefined;
+}
+
+/** Practice ids as the client takes them, checked when a job is queued rather than when it runs. */
+function checkPracticeIds(ids: unknown, path = 'practiceIds'): void {
+  if (!Array.isArray(ids)) throw new ValidationError('practice ids', [{ path, rule: 'array' }]);
+  const issues = ids.flatMap((id: unknown, i) =>
+    isPathId(id)
+      ? []
+      : [{ path: path === 'practiceId' ? path : `${path}[${i}]`, rule: 'practiceId' }],
+  );
+  if (issues.length > 0) throw new ValidationError('practice ids', issues);
 }
 
 /** A practice's minute within the interval, the same on every worker. */
@@ -579,7 +640,24 @@ function spread(practiceId: string, every: number): number {
   return createHash('sha256').update(practiceId).digest().readUInt32BE(0) % every;
 }
 
-/** A signal that fires with the first of `signals` (those given). */
-function anyOf(...signals: Array<AbortSignal | undefined>): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+/** Which of your callbacks threw each error that went through {@link tagged}. */
+const CALLBACK_OF = new WeakMap<object, FleetCallback>();
+
+/** `fn`, with what it throws marked as coming from the callback `name` (for {@link FleetJobError}). */
+function tagged<A extends unknown[], R>(
+  name: FleetCallback,
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      if (typeof error === 'object' && error !== null && !CALLBACK_OF.has(error))
+        CALLBACK_OF.set(error, name);
+      throw error;
+    }
+  };
 }
+
+const callbackOf = (error: unknown): FleetCallback | undefined =>
+  typeof error === 'object' && error !== null ? CALLBACK_OF.get(error) : undefined;

@@ -51,10 +51,18 @@ const ApplicationReply = t.type({ clientId: t.string, clientSecret: t.string });
 
 const MAX_REFRESH_MARGIN_MS = 120_000;
 
+/**
+ * The shortest lifetime a token is used for, in ms. A server that answers `expiresIn` 0, negative
+ * or a few seconds would otherwise cost a token request per call (and hammer the token endpoint);
+ * a token that really expired sooner is refused with a 401, which fetches a new one and retries once.
+ */
+export const MIN_TOKEN_LIFETIME_MS = 60_000;
+
 export class TokenProvider implements TokenSource {
   private current: { token: string; refreshAt: number } | undefined;
   private pending: Promise<string> | undefined;
   private client: { clientId: string; clientSecret: string } | undefined;
+  private warnedShortLifetime = false;
 
   constructor(
     private readonly transport: Transport,
@@ -97,7 +105,18 @@ export class TokenProvider implements TokenSource {
       }),
     );
     const reply = parseJson(res, TokenReply);
-    const lifetimeMs = Math.max(0, reply.expiresIn * 1000);
+    const given = Number.isFinite(reply.expiresIn) ? reply.expiresIn * 1000 : 0;
+    if (given < MIN_TOKEN_LIFETIME_MS && !this.warnedShortLifetime) {
+      this.warnedShortLifetime = true;
+      this.transport.config.logger.warn(
+        'medfusion token lifetime below the floor; using the floor',
+        {
+          expiresIn: reply.expiresIn,
+          floorSeconds: MIN_TOKEN_LIFETIME_MS / 1000,
+        },
+      );
+    }
+    const lifetimeMs = Math.max(MIN_TOKEN_LIFETIME_MS, given);
     const margin = Math.min(MAX_REFRESH_MARGIN_MS, lifetimeMs / 10);
     this.current = { token: reply.accessToken, refreshAt: Date.now() + lifetimeMs - margin };
     return reply.accessToken;

@@ -4,6 +4,7 @@
  */
 import { ConfigurationError } from '../core/errors';
 import type { CursorFormat } from '../core/cursor';
+import { MAX_TIMER_MS } from '../core/limits';
 import { API_VERSIONS, type ApiVersion } from '../models/enums';
 import type { BasicAuthEncoding, Credentials, TokenCache } from './auth';
 import type { RequestLimiter } from './limiter';
@@ -162,6 +163,12 @@ function positive(option: string, v: unknown, fallback: number, integer = false,
   return v;
 }
 
+/** A duration in ms that a timer can wait: `min` to 2^31 - 1 (a longer one fires at once). */
+function duration(option: string, v: unknown, fallback: number, min = 1): number {
+  const ms = positive(option, v, fallback, false, min);
+  return ms <= MAX_TIMER_MS ? ms : fail(option, `must be at most ${MAX_TIMER_MS} (ms)`);
+}
+
 /**
  * Options not given are read from the environment, as the anchors do with their API keys:
  * `MEDFUSION_PRACTICE_ID`, `MEDFUSION_BASE_URL` (when no `environment` either), and the four
@@ -280,9 +287,9 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   if (!isPathId(o.practiceId))
     fail('practiceId', 'must be the practice UUID (letters, digits, -, _, . and ~ only)');
   const backoff = { ...DEFAULT_BACKOFF, ...(o.retryBackoff ?? {}) };
-  positive('retryBackoff.initialDelayMs', backoff.initialDelayMs, 0, false, 0);
-  positive('retryBackoff.maxDelayMs', backoff.maxDelayMs, 0, false, 0);
-  positive('retryBackoff.maxRetryAfterMs', backoff.maxRetryAfterMs, 0, false, 0);
+  duration('retryBackoff.initialDelayMs', backoff.initialDelayMs, 0, 0);
+  duration('retryBackoff.maxDelayMs', backoff.maxDelayMs, 0, 0);
+  duration('retryBackoff.maxRetryAfterMs', backoff.maxRetryAfterMs, 0, 0);
   const sender = o.sender ?? {};
   for (const k of ['vendorName', 'deviceName', 'deviceVersion'] as const) {
     if (sender[k] !== undefined && !nonEmpty(sender[k]))
@@ -297,7 +304,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     apiVersion: oneOf('apiVersion', o.apiVersion, API_VERSIONS, 'v2'),
     credentials: resolveCredentials(o.credentials),
     basicAuth: oneOf('basicAuth', o.basicAuth, ['raw', 'base64'], 'raw'),
-    timeoutMs: positive('timeoutMs', o.timeoutMs, 30_000),
+    timeoutMs: duration('timeoutMs', o.timeoutMs, 30_000),
     maxRetries: positive('maxRetries', o.maxRetries, 2, true, 0),
     backoff,
     logger: leveled(resolveLogger(o.logger), level),

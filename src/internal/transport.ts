@@ -15,8 +15,10 @@ import {
   ResponseParseError,
   TimeoutError,
   type SafeCause,
+  ValidationError,
 } from '../core/errors';
-import type { RequestSpec, Requester } from '../core/request';
+import { MAX_TIMER_MS } from '../core/limits';
+import type { RequestOptions, RequestSpec, Requester } from '../core/request';
 import type { RawResponse, ResponseHeaders } from '../core/response-info';
 import { decodeProcessingResponse } from '../xml/documents';
 import type { Logger } from './log';
@@ -83,6 +85,7 @@ export class Transport implements Requester {
 
   /** Sends `spec`, retrying per policy; resolves with a 2xx answer or rejects with an SDK error. */
   async request(spec: RequestSpec): Promise<RawResponse> {
+    checkCallOptions(spec.options);
     const maxRetries = spec.options?.maxRetries ?? this.config.maxRetries;
     const signal = spec.options?.signal;
     let reauthenticated = false;
@@ -227,6 +230,22 @@ export class Transport implements Requester {
       ...fields,
     });
   }
+}
+
+/** A call's own `timeoutMs` and `maxRetries`, checked before anything is sent. */
+function checkCallOptions(o: RequestOptions | undefined): void {
+  const t: unknown = o?.timeoutMs;
+  const r: unknown = o?.maxRetries;
+  const issues = [
+    ...(t !== undefined &&
+    !(typeof t === 'number' && Number.isFinite(t) && t >= 1 && t <= MAX_TIMER_MS)
+      ? [{ path: 'options.timeoutMs', rule: `ms(1..${MAX_TIMER_MS})` }]
+      : []),
+    ...(r !== undefined && !(typeof r === 'number' && Number.isInteger(r) && r >= 0)
+      ? [{ path: 'options.maxRetries', rule: 'integer >= 0' }]
+      : []),
+  ];
+  if (issues.length > 0) throw new ValidationError('request options', issues);
 }
 
 /** A failure that certainly happened before any byte of the request left. */

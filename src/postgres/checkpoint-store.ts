@@ -89,7 +89,11 @@ export interface CheckpointRow {
 const duration = (option: string, v: unknown, fallback: number, min: number): number => {
   if (v === undefined) return fallback;
   if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_TIMER_MS) return v;
-  throw new ConfigurationError(option, `must be an integer from ${min} to ${MAX_TIMER_MS} (ms)`);
+  throw new ConfigurationError(
+    option,
+    `must be an integer from ${min} to ${MAX_TIMER_MS} (ms)`,
+    'PostgresCheckpointStore',
+  );
 };
 
 /**
@@ -130,7 +134,11 @@ export class PostgresCheckpointStore<
   constructor(options: PostgresCheckpointStoreOptions<C>) {
     const practiceId = options.practiceId;
     if (typeof practiceId !== 'string' || practiceId.trim() === '') {
-      throw new ConfigurationError('practiceId', 'must be a non-empty string');
+      throw new ConfigurationError(
+        'practiceId',
+        'must be a non-empty string',
+        'PostgresCheckpointStore',
+      );
     }
     this.pool = options.pool;
     this.schema = options.schema ?? DEFAULT_SCHEMA;
@@ -147,12 +155,20 @@ export class PostgresCheckpointStore<
       1,
     );
     if (this.renewEveryMs >= this.leaseMs)
-      throw new ConfigurationError('renewEveryMs', 'must be less than leaseMs');
+      throw new ConfigurationError(
+        'renewEveryMs',
+        'must be less than leaseMs',
+        'PostgresCheckpointStore',
+      );
     this.waitForLeaseMs = duration('waitForLeaseMs', options.waitForLeaseMs, 0, 0);
     this.holder = options.holder ?? defaultHolder();
     const format: unknown = options.cursorFormat ?? 'medfusion';
     if (format !== 'medfusion' && format !== 'opaque')
-      throw new ConfigurationError('cursorFormat', "must be 'medfusion' or 'opaque'");
+      throw new ConfigurationError(
+        'cursorFormat',
+        "must be 'medfusion' or 'opaque'",
+        'PostgresCheckpointStore',
+      );
     this.cursorFormat = format;
   }
 

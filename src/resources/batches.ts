@@ -1,5 +1,6 @@
 import { APIResource } from '../core/resource';
 import { ValidationError, WaitTimeoutError } from '../core/errors';
+import { MAX_TIMER_MS } from '../core/limits';
 import { decodeResponse } from '../core/read-response';
 import { responseInfo, withLastResponse } from '../core/response-info';
 import { retryAfterMs } from '../internal/retry';
@@ -34,6 +35,15 @@ export interface WaitOptions {
 }
 
 const TERMINAL = new Set<string>(TERMINAL_STATES);
+
+/** A wait option in ms: 0 to 2^31 - 1 (a timer cannot wait longer), checked before any request. */
+function waitOption(name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_TIMER_MS) return v;
+  throw new ValidationError('options', [
+    { path: `options.${name}`, rule: `ms(0..${MAX_TIMER_MS})` },
+  ]);
+}
 
 /** Sums up the messages: see {@link BatchStatus}. Patient messages decide when there are any. */
 export function summarize(fields: ProcessingStatusFields): BatchStatus {
@@ -86,9 +96,13 @@ export class Batches extends APIResource {
     job: string | BatchSubmission,
     options: WaitOptions = {},
   ): Promise<BatchStatus> {
-    const timeoutMs = options.waitTimeoutMs ?? options.timeoutMs ?? 600_000;
-    const minDelay = options.minDelayMs ?? 2000;
-    const maxDelay = Math.max(minDelay, options.maxDelayMs ?? 30_000);
+    const timeoutMs = waitOption(
+      'waitTimeoutMs',
+      options.waitTimeoutMs ?? options.timeoutMs,
+      600_000,
+    );
+    const minDelay = waitOption('minDelayMs', options.minDelayMs, 2000);
+    const maxDelay = Math.max(minDelay, waitOption('maxDelayMs', options.maxDelayMs, 30_000));
     const deadline = Date.now() + timeoutMs;
     const request = {
       ...options.requestOptions,

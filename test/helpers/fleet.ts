@@ -6,7 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { PatientInvite } from 'medfusion-patient-sdk';
+import type { Credentials, PatientInvite } from 'medfusion-patient-sdk';
 import { sampleInvite } from 'medfusion-patient-sdk/sandbox';
 
 const root = resolve(__dirname, '..', '..');
@@ -30,7 +30,7 @@ export interface FleetWorkerConfig {
   /** pg-boss's schema. */
   bossSchema: string;
   sandboxUrl: string;
-  credentials: { clientId: string; clientSecret: string; username: string; password: string };
+  credentials: Credentials;
   /** A practice's own login, when it has one (the sandbox's `credentialsFor`). */
   credentialsByPractice?: Record<string, FleetWorkerConfig['credentials']>;
   concurrency: number;
@@ -57,6 +57,11 @@ export interface FleetWorkerConfig {
   poisonPractice?: string;
   maxRetryAfterMs?: number;
   shutdownTimeoutMs?: number;
+  /** pg-boss's timeout of one job, in seconds. */
+  jobTimeoutSeconds?: number;
+  /** A practice whose `onPage` never settles while `hangFile` exists (a hung callback). */
+  hangPractice?: string;
+  hangFile?: string;
 }
 
 /** Starts a worker process on Node 22. */

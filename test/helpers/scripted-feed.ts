@@ -27,8 +27,13 @@ export interface ScriptedFeed {
   practiceId: string;
   /** Every `since` received, in order (`null`: none). */
   sinces: (string | null)[];
-  /** Sets the script: the answer to the n-th GET (0-based), given the `since` sent. */
-  script(fn: (call: number, since: string | null) => ScriptedPage): void;
+  /** The same, by practice. */
+  sincesOf: Map<string, (string | null)[]>;
+  /**
+   * Sets the script: the answer to a practice's n-th GET (0-based, counted per practice), given the
+   * `since` sent. Resets what was recorded.
+   */
+  script(fn: (call: number, since: string | null, practiceId: string) => ScriptedPage): void;
   close(): Promise<void>;
 }
 
@@ -36,16 +41,21 @@ export const SCRIPTED_PRACTICE = 'practice-scripted-1';
 
 /** Starts the server. */
 export async function startScriptedFeed(): Promise<ScriptedFeed> {
-  let fn: (call: number, since: string | null) => ScriptedPage = () => ({});
+  let fn: (call: number, since: string | null, practiceId: string) => ScriptedPage = () => ({});
   const sinces: (string | null)[] = [];
+  const sincesOf = new Map<string, (string | null)[]>();
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method !== 'GET' || !url.pathname.endsWith('/patient')) {
+    const practiceId = /^\/v\d\/practice\/([^/]+)\/patient$/.exec(url.pathname)?.[1];
+    if (req.method !== 'GET' || practiceId === undefined) {
       res.writeHead(404).end();
       return;
     }
     const since = url.searchParams.get('since');
-    const page = fn(sinces.length, since);
+    const mine = sincesOf.get(practiceId) ?? [];
+    sincesOf.set(practiceId, mine);
+    const page = fn(mine.length, since, practiceId);
+    mine.push(since);
     sinces.push(since);
     const headers: Record<string, string> = {};
     if (page.cursor !== undefined) headers['last-timestamp'] = page.cursor;
@@ -71,9 +81,11 @@ export async function startScriptedFeed(): Promise<ScriptedFeed> {
     url: `http://127.0.0.1:${port}`,
     practiceId: SCRIPTED_PRACTICE,
     sinces,
+    sincesOf,
     script: (next) => {
       fn = next;
       sinces.length = 0;
+      sincesOf.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@
 // the JSON on its command line (FleetWorkerConfig); prints `ready` once working and its counters as
 // JSON when it stops on SIGTERM. Each page's patients are inserted, in the checkpoint's transaction,
 // into fleet_test.synced: a patient delivered twice or never shows there.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { PgBoss } from 'pg-boss';
 import type { PoolClient } from 'pg';
 import type { Logger } from '../../src/index';
@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     ...(config.shutdownTimeoutMs !== undefined
       ? { shutdownTimeoutMs: config.shutdownTimeoutMs }
       : {}),
+    ...(config.jobTimeoutSeconds !== undefined
+      ? { jobTimeoutSeconds: config.jobTimeoutSeconds }
+      : {}),
     clientOptions: (practiceId) => ({
       baseUrl: config.sandboxUrl,
       credentials: config.credentialsByPractice?.[practiceId] ?? config.credentials,
@@ -70,6 +73,8 @@ async function main(): Promise<void> {
     onPage: async ({ practiceId, page, transaction }) => {
       if (practiceId === config.poisonPractice)
         throw new Error('duplicate key: patient Jane Poison born 1985-12-10');
+      if (practiceId === config.hangPractice && config.hangFile && existsSync(config.hangFile))
+        await new Promise(() => undefined); // never settles: only pg-boss's timeout can end it
       await transaction.query(
         `INSERT INTO fleet_test.synced (practice_id, practice_patient_id)
          SELECT $1, unnest($2::text[])`,
