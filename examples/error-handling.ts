@@ -60,12 +60,14 @@ async function main(): Promise<void> {
     } catch (error) {
       if (!(error instanceof SubmissionOutcomeUnknownError)) throw error;
       console.log(`3. outcome unknown for batch ${error.batchId}: look before resubmitting`);
-      // Resubmitting with the same batchId lets the service recognise the repeat.
-      const again = await client.patients.invitePatient(invite('MRN-3'), {
-        batchId: error.batchId,
-      });
+      // Medfusion processes a repeated BatchId again: resubmitting a batch that did arrive e-mails
+      // its patients a second invitation. Check first (in production: your records, Medfusion's
+      // support, the feed once the patient registers); the sandbox can tell us directly.
+      const arrived = sandbox.emulator.invitationsOf('MRN-3') > 0;
+      if (!arrived)
+        await client.patients.invitePatient(invite('MRN-3'), { batchId: error.batchId });
       console.log(
-        `   resubmitted the same batch: job ${again.dataJobId}; invitations sent to MRN-3: ${sandbox.emulator.invitationsOf('MRN-3')}`,
+        `   it ${arrived ? 'arrived: not resubmitted' : 'never arrived: resubmitted'}; invitations sent to MRN-3: ${sandbox.emulator.invitationsOf('MRN-3')}`,
       );
     }
 

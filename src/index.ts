@@ -36,10 +36,13 @@ export { MAX_CURSOR_AHEAD_MS, MAX_CURSOR_LENGTH, type CursorFormat } from './cor
 export { MAX_TIMER_MS } from './core/limits';
 export {
   FileInvitationLedger,
+  inviteRecordHash,
   type InvitationLedger,
   type LedgerBatch,
+  type LedgerPatient,
   type LedgerState,
   type LedgerSubmission,
+  type NewLedgerBatch,
 } from './core/ledger';
 export type {
   SyncOptions,
@@ -49,7 +52,12 @@ export type {
   SyncResult,
   SyncProgress,
 } from './core/sync';
-export type { InviteProgress } from './core/chunks';
+export type {
+  InviteProgress,
+  InvitationReport,
+  InvitationResults,
+  ChangedInvite,
+} from './core/chunks';
 export type { InviteOptions, InviteManyOptions, UpdatedPatientsParams } from './resources/patients';
 export type { WaitOptions } from './resources/batches';
 export { Patients } from './resources/patients';

@@ -157,9 +157,12 @@ describe('readFleetStatus', () => {
              ('e-leased-only', 'production', 'v2', NULL, 1, 'fleet:web-2', now() + interval '5 seconds',
               now() - interval '25 seconds'),
              ('b-stale', 'production', 'v2', '2,0', 9, 'fleet:web-9', now() - interval '1 minute', NULL);
-      INSERT INTO medfusion.invitation_batches (content_hash, practice_id, practice_patient_ids, state)
-      VALUES ('h1', 'c-limited', '{X1}', 'sending'), ('h2', 'c-limited', '{X2}', 'sending'),
-             ('h3', 'a-current', '{X3}', 'accepted');`);
+      INSERT INTO medfusion.invitation_batches (batch_key, practice_id, practice_patient_ids, state)
+      VALUES ('h1', 'c-limited', '{X1,X4}', 'sending'), ('h2', 'c-limited', '{X2}', 'sending'),
+             ('h3', 'a-current', '{X3}', 'accepted');
+      INSERT INTO medfusion.invitation_patients (practice_id, practice_patient_id, state, batch_key)
+      VALUES ('c-limited', 'X1', 'sending', 'h1'), ('c-limited', 'X4', 'sending', 'h1'),
+             ('c-limited', 'X2', 'sending', 'h2'), ('a-current', 'X3', 'accepted', 'h3');`);
   });
   afterAll(() => db.drop());
 
@@ -189,6 +192,7 @@ describe('readFleetStatus', () => {
     });
     expect(c?.rateLimitedUntil).toBeInstanceOf(Date);
     expect(c?.unknownInvitationBatches).toBe(2);
+    expect(c?.unknownInvitations).toBe(3);
     expect(d).toMatchObject({
       lastSuccessAt: undefined,
       lagSeconds: undefined,
@@ -209,12 +213,13 @@ describe('readFleetStatus', () => {
       syncing: 1,
       expiringLeases: 1,
       unknownInvitationBatches: 2,
+      unknownInvitations: 3,
       deadLetters: 0,
     });
     const text = formatFleetStatus(status);
     expect(text).toMatch(/^b-stale\s+\S+\s+2h\s+1\s+0\s+-\s+failed\s+TimeoutError x3$/m);
     expect(text).toMatch(
-      /5 practices: 2 current, 1 stale, 2 never synced, 2 failing, 1 rate-limited, 1 syncing now, 1 lease\(s\) of a gone worker expiring; 2 invitation batch\(es\) of unknown outcome; 0 dead letter\(s\)$/,
+      /5 practices: 2 current, 1 stale, 2 never synced, 2 failing, 1 rate-limited, 1 syncing now, 1 lease\(s\) of a gone worker expiring; 3 invitation\(s\) of unknown outcome in 2 batch\(es\); 0 dead letter\(s\)$/,
     );
     expect(text).toMatch(/^e-leased-only .*fleet:web-2 \(expiring\)/m);
   });

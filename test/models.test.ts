@@ -80,20 +80,71 @@ describe('PatientInvite codec', () => {
     ]);
   });
 
-  it('enforces the address length limits', () => {
+  it('enforces the address limits the evidence supports (spec sections 6 and 10)', () => {
     const r = AddressCodec.decode({
       line1: 'x'.repeat(101),
       city: 'y'.repeat(100),
       state: 'NCA',
-      country: 'USAA',
+      country: 'United States of America', // longer countries were accepted (section 10)
       zipCode: '1'.repeat(16),
     });
     expect(isLeft(r) && toIssues(r.left)).toEqual([
       { path: 'line1', rule: 'maxLength(100)' },
-      { path: 'state', rule: 'maxLength(2)' },
-      { path: 'country', rule: 'maxLength(3)' },
+      { path: 'state', rule: 'state(two-letter code)' },
       { path: 'zipCode', rule: 'maxLength(15)' },
     ]);
+  });
+
+  it("maps a US state's full name to its code; an empty address part is absent, never sent", () => {
+    const r = AddressCodec.decode({
+      line1: '1 Main St',
+      city: '',
+      state: '  north   Carolina ',
+      country: 'USA',
+      zipCode: ' ',
+    });
+    expect(isRight(r) && r.right).toEqual({
+      line1: '1 Main St',
+      city: undefined,
+      state: 'NC',
+      country: 'USA',
+      zipCode: undefined,
+    });
+    const [sent] = validateInvites(
+      [
+        {
+          ...minimalInvite('P-1'),
+          demographics: {
+            ...minimalInvite('P-1').demographics,
+            homeAddress: { state: 'Puerto Rico', city: '' },
+          },
+        },
+      ],
+      'v2',
+    );
+    expect(sent?.demographics.homeAddress).toEqual({ state: 'PR', city: undefined });
+  });
+
+  it('a State the server would truncate is refused, with what to do', () => {
+    const invite = {
+      ...minimalInvite('P-1'),
+      demographics: { ...minimalInvite('P-1').demographics, workAddress: { state: 'Ontario' } },
+    };
+    expect(() => validateInvites([invite], 'v2')).toThrow(
+      /invites\[0\]\.demographics\.workAddress\.state \(state\(two-letter code\)\)\. A State is the two-letter code \(NC, CA\): Medfusion keeps only the first two characters/,
+    );
+  });
+
+  it("does not check an emergency contact's or a guarantor's e-mail: the server accepts placeholder words", () => {
+    const invite = {
+      ...minimalInvite('P-1'),
+      emergencyContact: { email: 'EmailAddress' },
+      billing: { guarantor: { email: 'none' } },
+    };
+    expect(validateInvites([invite], 'v2')).toHaveLength(1);
+    expect(
+      issuesOf({ ...invite, demographics: { ...invite.demographics, email: 'none' } }),
+    ).toEqual([{ path: 'demographics.email', rule: 'email' }]);
   });
 
   it('rejects values outside an enumeration and unknown fields', () => {

@@ -89,6 +89,7 @@ describe('migrate', () => {
     expect(t.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
       'checkpoints',
       'invitation_batches',
+      'invitation_patients',
       'schema_version',
     ]);
     await expect(

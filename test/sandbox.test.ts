@@ -67,23 +67,87 @@ describe('life cycle over HTTP: invite → process → register → sync', () =>
     expect(synced[synced.length - 1]?.demographics.homePhone).toBe('9195550888');
   });
 
-  it('re-inviting an existing patient sends no second invitation', async () => {
+  it('re-posting a patient not yet registered invites again (a second e-mail); a registered one is not touched', async () => {
+    for (let i = 0; i < 2; i++)
+      await client.batches.waitForCompletion(
+        await client.patients.invitePatient(minimalInvite('RE-1')),
+        { minDelayMs: 50 },
+      );
+    expect(sb.emulator.invitationsOf('RE-1')).toBe(2);
+    sb.registerPatient('RE-1');
+    const before = sb.stats.reinvitations;
     await client.batches.waitForCompletion(
       await client.patients.invitePatient(minimalInvite('RE-1')),
       { minDelayMs: 50 },
     );
-    await client.batches.waitForCompletion(
-      await client.patients.invitePatient(minimalInvite('RE-1')),
-      { minDelayMs: 50 },
-    );
-    expect(sb.emulator.invitationsOf('RE-1')).toBe(1);
+    expect(sb.emulator.invitationsOf('RE-1')).toBe(2);
+    expect(sb.stats.reinvitations).toBe(before);
   });
 
-  it('a repeated BatchId is answered with the first job and not processed again', async () => {
+  it('a repeated BatchId is processed again, as the real server does: the patients in it are invited again', async () => {
+    const before = { ...sb.stats };
     const first = await client.patients.invitePatient(minimalInvite('DUP-1'), { batchId: 'SAME' });
-    const again = await client.patients.invitePatient(minimalInvite('DUP-1'), { batchId: 'SAME' });
-    expect(again.dataJobId).toBe(first.dataJobId);
-    expect(sb.stats.duplicateBatches).toBe(1);
+    const again = await client.patients.invitePatients(
+      [minimalInvite('DUP-1'), minimalInvite('DUP-2')],
+      { batchId: 'SAME' },
+    );
+    expect(again[0]?.dataJobId).not.toBe(first.dataJobId);
+    await client.batches.waitForCompletion(again[0] as (typeof again)[0], { minDelayMs: 50 });
+    expect(sb.stats.duplicateBatches - before.duplicateBatches).toBe(1);
+    expect(sb.emulator.invitationsOf('DUP-1')).toBe(2);
+    expect(sb.emulator.invitationsOf('DUP-2')).toBe(1); // the new patient of the resend is invited
+    expect(sb.stats.reinvitations - before.reinvitations).toBe(1);
+  });
+
+  it('dedupeBatchIds models a de-duplicating server: the first job, nothing processed again', async () => {
+    const dedup = await startSandbox({ dedupeBatchIds: true });
+    try {
+      const c = new MedfusionClient({
+        baseUrl: dedup.url,
+        practiceId: dedup.practiceId,
+        credentials: dedup.credentials,
+      });
+      const first = await c.patients.invitePatient(minimalInvite('DUP-1'), { batchId: 'SAME' });
+      const again = await c.patients.invitePatient(minimalInvite('DUP-1'), { batchId: 'SAME' });
+      expect(again.dataJobId).toBe(first.dataJobId);
+      expect(dedup.stats).toMatchObject({ duplicateBatches: 1, reinvitations: 0 });
+    } finally {
+      await dedup.close();
+    }
+  });
+
+  it('accepts every request shape the real server accepted (spec section 10), and truncates a long State as it does', async () => {
+    // The vendor's captured POST, into this sandbox's practice: placeholder ids, no XML declaration,
+    // another prefix, xsi:schemaLocation, a 7-character Country, placeholder contact e-mails, empty
+    // and self-closing address parts, a date of birth with a time and no zone, a free-text phone.
+    const captured = fixture('post-patient-batch-v1.xml')
+      .replace('fbca8599-277f-41bf-9e63-633d334ec650', sb.practiceId)
+      .replace('<Name>', '<!-- a comment inside Patient --><Name>')
+      .replace('<State>NC</State>', '<State>California</State>')
+      .replace('<City></City>', '<City/>')
+      .replace(/\n/g, '\r\n');
+    const res = await post(captured, { version: 'v1' });
+    expect(res.status).toBe(202);
+    const jobId = /<DataJobId>([^<]+)<\/DataJobId>/.exec(await res.text())?.[1] as string;
+    await client.batches.waitForCompletion(jobId, { minDelayMs: 50 });
+    const stored = sb.emulator.getPatient('ihgqa.demo.patient');
+    expect(stored?.demographics.homeAddress?.state).toBe('Ca'); // kept as its first two characters
+    expect(stored?.demographics.dateOfBirth).toBe('1987-01-11');
+    expect(stored?.emergencyContact?.email).toBe('EmailAddress');
+    // Two patients sharing one e-mail address.
+    const twins = await post(
+      batch([
+        {
+          ...minimalInvite('TWIN-1'),
+          demographics: { ...minimalInvite('TWIN-1').demographics, email: 'family@example.test' },
+        },
+        {
+          ...minimalInvite('TWIN-2'),
+          demographics: { ...minimalInvite('TWIN-2').demographics, email: 'family@example.test' },
+        },
+      ]),
+    );
+    expect(twins.status).toBe(202);
   });
 
   it('a MedfusionPatientId that does not exist is a per-message ERROR', async () => {

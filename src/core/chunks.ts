@@ -1,12 +1,19 @@
 /**
  * Bulk invitations: the input cut into batches, sent with bounded concurrency, and (with a ledger)
- * recorded before each POST so that a rerun after a crash neither loses nor repeats a batch.
+ * recorded per patient before each POST, so that a rerun after a crash, in any order or shape,
+ * neither loses nor repeats a patient. See `ledger.ts` for what the ledger records.
  */
+import { randomUUID } from 'node:crypto';
 import { MedfusionError, PartialSubmissionError, SubmissionOutcomeUnknownError } from './errors';
-import { batchContentHash, type InvitationLedger, type LedgerBatch } from './ledger';
-import type { BatchSubmission } from '../models/batch';
+import {
+  inviteRecordHash,
+  type InvitationLedger,
+  type LedgerBatch,
+  type LedgerPatient,
+} from './ledger';
+import type { BatchSubmission } from '../models/types';
 
-/** Progress of `invitePatients`, after each chunk. */
+/** Progress of `invitePatients`, after each batch. */
 export interface InviteProgress {
   /** Batches finished (accepted or failed), those found accepted in the ledger included. */
   chunksDone: number;
@@ -18,16 +25,48 @@ export interface InviteProgress {
   patientsTotal: number;
 }
 
-/** One batch of the input. */
-interface Chunk<T> {
+/** A patient accepted earlier whose record has changed since. */
+export interface ChangedInvite {
+  /** The patient. */
+  practicePatientId: string;
+  /** The `BatchId` it was accepted in (v1/v2). */
+  acceptedBatchId?: string;
+  /** The job of that acceptance. */
+  acceptedDataJobId?: string;
+  /** Whether this call sent it again (`resendChanged`). */
+  resent: boolean;
+}
+
+/** What an `invitePatients` call did, patient by patient, beyond the jobs it returns. */
+export interface InvitationReport {
+  /** Patients in the call. */
+  patients: number;
+  /** Patients this call sent, in batches Medfusion accepted. */
+  sent: number;
+  /** Patients the ledger already held as accepted with the same record: not sent again. */
+  alreadyAccepted: number;
+  /**
+   * Patients accepted earlier whose record has changed since (an e-mail corrected, say): not sent
+   * again unless `resendChanged` was set. After registration the portal is the system of record, so
+   * a change may not reach it at all.
+   */
+  changed: ChangedInvite[];
+  /** Patients whose earlier outcome was unknown and that this call sent again (`resendUnknown`). */
+  unknownResent: number;
+}
+
+/** The jobs of an `invitePatients` call, with its {@link InvitationReport} in `report`. */
+export type InvitationResults = BatchSubmission[] & {
+  /** What the call did, patient by patient (not enumerable: it holds practice patient ids). */
+  readonly report: InvitationReport;
+};
+
+/** One batch to send. */
+interface Task<T> {
   index: number;
   items: T[];
-  ids: string[];
-  /** The `BatchId` to send: the ledger's for a batch it knows, else a new one. */
-  batchId?: string;
-  contentHash?: string;
-  /** Claim it even though the ledger has it `sending` (the caller asked to resend unknowns). */
-  resend?: boolean;
+  /** A resend round of a batch of unknown outcome: its key, `BatchId` and fence. */
+  resend?: { batchKey: string; batchId: string | undefined; attempts: number };
 }
 
 type Failure = PartialSubmissionError['failed'][number];
@@ -46,67 +85,89 @@ export interface BulkPlan<T> {
   ledger?: {
     ledger: InvitationLedger;
     practiceId: string;
-    apiVersion: string;
     resendUnknown: boolean;
+    resendChanged: boolean;
   };
 }
 
 export async function sendBulk<T extends { practicePatientId: string }>(
   plan: BulkPlan<T>,
   post: (items: T[], batchId: string | undefined) => Promise<BatchSubmission>,
-): Promise<BatchSubmission[]> {
-  const chunks: Chunk<T>[] = [];
-  for (let i = 0; i < plan.items.length; i += plan.batchSize) {
-    const items = plan.items.slice(i, i + plan.batchSize);
-    chunks.push({ index: chunks.length, items, ids: items.map((c) => c.practicePatientId) });
-  }
-  const results: (BatchSubmission | undefined)[] = new Array(chunks.length);
+): Promise<InvitationResults> {
+  const report: InvitationReport = {
+    patients: plan.items.length,
+    sent: 0,
+    alreadyAccepted: 0,
+    changed: [],
+    unknownResent: 0,
+  };
+  const results: BatchSubmission[] = [];
   const failed: Failure[] = [];
-  let toSend = chunks;
+  const plannedAt = plan.ledger
+    ? await planWithLedger(plan, plan.ledger, report, results, failed)
+    : { fresh: [...plan.items], resends: [] as Task<T>[], accepted: new Set<string>() };
+
+  const tasks: Task<T>[] = [...plannedAt.resends];
+  for (let i = 0; i < plannedAt.fresh.length; i += plan.batchSize)
+    tasks.push({ index: tasks.length, items: plannedAt.fresh.slice(i, i + plan.batchSize) });
+  tasks.forEach((t, i) => (t.index = i));
 
   const ledger = plan.ledger;
-  if (ledger) {
-    for (const c of chunks)
-      c.contentHash = batchContentHash(ledger.practiceId, ledger.apiVersion, c.items);
-    const known = await ledger.ledger.find(chunks.map((c) => c.contentHash as string));
-    toSend = [];
-    for (const c of chunks) {
-      const record = known.get(c.contentHash as string);
-      if (record?.state === 'accepted' && record.submission) {
-        results[c.index] = fromLedger(record);
-      } else if (record?.state === 'sending' && !ledger.resendUnknown) {
+  const hashes = new Map(plan.items.map((i) => [i, ledger ? inviteRecordHash(i) : '']));
+  const send = async (task: Task<T>): Promise<BatchSubmission> => {
+    if (!ledger) return post(task.items, plan.batchId ?? plan.newBatchId());
+    let batchKey: string;
+    let batchId: string | undefined;
+    let items: T[];
+    if (task.resend) {
+      ({ batchKey, batchId } = task.resend);
+      if (!(await ledger.ledger.claimResend(batchKey, task.resend.attempts))) {
+        // Another worker won this round: theirs to send and report.
         failed.push(
-          unknownOutcome(record.batchId, c.ids, 'sent by an earlier run, outcome never recorded'),
+          unknownOutcome(
+            batchId,
+            ids(task.items),
+            'sent less than resendGuardMs ago, or being resent by another worker',
+          ),
         );
-      } else {
-        toSend.push({
-          ...c,
-          ...(record?.batchId !== undefined ? { batchId: record.batchId } : {}),
-          resend: record?.state === 'sending',
-        });
+        return emptySubmission();
       }
+      items = task.items;
+      report.unknownResent += items.length;
+    } else {
+      batchKey = randomUUID();
+      batchId = plan.batchId ?? plan.newBatchId();
+      const claimed = new Set(
+        await ledger.ledger.claim(
+          {
+            batchKey,
+            practiceId: ledger.practiceId,
+            ...(batchId !== undefined ? { batchId } : {}),
+            patients: task.items.map((i) => ({
+              practicePatientId: i.practicePatientId,
+              recordHash: hashes.get(i) as string,
+            })),
+          },
+          { resendChanged: ledger.resendChanged },
+        ),
+      );
+      items = task.items.filter((i) => claimed.has(i.practicePatientId));
+      const taken = task.items.filter((i) => !claimed.has(i.practicePatientId));
+      // Claimed meanwhile by another worker's batch: theirs to send and report.
+      if (taken.length > 0)
+        failed.push(unknownOutcome(undefined, ids(taken), 'claimed by another worker'));
+      if (items.length === 0) return emptySubmission();
     }
-  }
-
-  const send = async (c: Chunk<T>): Promise<BatchSubmission> => {
-    const batchId = plan.batchId ?? c.batchId ?? plan.newBatchId();
-    if (!ledger) return post(c.items, batchId);
-    const hash = c.contentHash as string;
-    const claim = { contentHash: hash, practiceId: ledger.practiceId, practicePatientIds: c.ids };
-    const claimed = await ledger.ledger.claim(
-      { ...claim, ...(batchId !== undefined ? { batchId } : {}) },
-      { resend: c.resend === true },
-    );
-    if (!claimed) throw unknownOutcome(batchId, c.ids, 'being sent by another worker').error;
     let submission: BatchSubmission;
     try {
-      submission = await post(c.items, batchId);
+      submission = await post(items, batchId);
     } catch (error) {
       // A definite refusal may be sent again; an unknown outcome stays `sending`, to be reported.
-      if (!(error instanceof SubmissionOutcomeUnknownError)) await ledger.ledger.reject(hash);
+      if (!(error instanceof SubmissionOutcomeUnknownError))
+        await ledger.ledger.reject(batchKey, ids(items));
       throw error;
     }
-    await ledger.ledger.accept(hash, {
+    await ledger.ledger.accept(batchKey, ids(items), {
       dataJobId: submission.dataJobId,
       statusUrl: submission.statusUrl,
       ...(submission.messageId !== undefined ? { messageId: submission.messageId } : {}),
@@ -114,45 +175,128 @@ export async function sendBulk<T extends { practicePatientId: string }>(
     return submission;
   };
 
-  await runPool(toSend, plan, send, results, failed, chunks.length);
-
-  const accepted = results.filter((r): r is BatchSubmission => r !== undefined);
-  if (failed.length > 0 || accepted.length < chunks.length) {
-    const seen = new Set([
-      ...accepted.flatMap((s) => s.practicePatientIds),
-      ...failed.flatMap((f) => f.practicePatientIds),
-    ]);
-    const notSent = plan.items.map((i) => i.practicePatientId).filter((id) => !seen.has(id));
-    throw new PartialSubmissionError(accepted, failed, notSent);
-  }
-  return accepted;
+  const accepted = await runPool(tasks, plan, send, failed, results);
+  const sent = accepted.filter((s) => s.practicePatientIds.length > 0);
+  report.sent = sent.reduce((n, s) => n + s.practicePatientIds.length, 0);
+  const all = [...results, ...sent];
+  const done = new Set([
+    ...plannedAt.accepted,
+    ...all.flatMap((s) => s.practicePatientIds),
+    ...failed.flatMap((f) => f.practicePatientIds),
+    ...report.changed.filter((c) => !c.resent).map((c) => c.practicePatientId),
+  ]);
+  const notSent = plan.items.map((i) => i.practicePatientId).filter((id) => !done.has(id));
+  if (failed.length > 0 || notSent.length > 0)
+    throw withReport(new PartialSubmissionError(all, failed, notSent), report);
+  return withReport(all, report);
 }
 
-/** Sends `chunks` with bounded concurrency; stops starting new ones after a failure. */
-async function runPool<T>(
-  chunks: Chunk<T>[],
-  plan: Pick<BulkPlan<T>, 'concurrency' | 'onProgress' | 'signal' | 'items'>,
-  send: (c: Chunk<T>) => Promise<BatchSubmission>,
-  results: (BatchSubmission | undefined)[],
+/**
+ * Sorts the invites by what the ledger holds for each patient: accepted with the same record
+ * (returned as their jobs, not sent), changed since accepted (reported; sent with `resendChanged`),
+ * of unknown outcome (reported; resent per batch with `resendUnknown`), or to send.
+ */
+async function planWithLedger<T extends { practicePatientId: string }>(
+  plan: BulkPlan<T>,
+  ledger: NonNullable<BulkPlan<T>['ledger']>,
+  report: InvitationReport,
+  results: BatchSubmission[],
   failed: Failure[],
-  total: number,
-): Promise<void> {
-  const failedBefore = failed.length;
+): Promise<{ fresh: T[]; resends: Task<T>[]; accepted: Set<string> }> {
+  const known = await ledger.ledger.patients(ledger.practiceId, ids(plan.items));
+  const batchKeys = [...new Set([...known.values()].map((p) => p.batchKey))];
+  const batches = batchKeys.length > 0 ? await ledger.ledger.batches(batchKeys) : new Map();
+  const fresh: T[] = [];
+  const alreadyIn = new Map<string, string[]>(); // accepted batch → ids of this call
+  const unknownIn = new Map<string, T[]>(); // unknown batch → invites of this call
+  for (const item of plan.items) {
+    const record: LedgerPatient | undefined = known.get(item.practicePatientId);
+    if (!record || record.state === 'rejected') {
+      fresh.push(item);
+    } else if (record.state === 'accepted') {
+      const changed =
+        record.recordHash !== undefined && record.recordHash !== inviteRecordHash(item);
+      if (!changed) {
+        report.alreadyAccepted++;
+        alreadyIn.set(record.batchKey, [
+          ...(alreadyIn.get(record.batchKey) ?? []),
+          item.practicePatientId,
+        ]);
+        continue;
+      }
+      const batch: LedgerBatch | undefined = batches.get(record.batchKey);
+      report.changed.push({
+        practicePatientId: item.practicePatientId,
+        ...(batch?.batchId !== undefined ? { acceptedBatchId: batch.batchId } : {}),
+        ...(batch?.submission ? { acceptedDataJobId: batch.submission.dataJobId } : {}),
+        resent: ledger.resendChanged,
+      });
+      if (ledger.resendChanged) fresh.push(item);
+    } else {
+      unknownIn.set(record.batchKey, [...(unknownIn.get(record.batchKey) ?? []), item]);
+    }
+  }
+  // Their jobs (an unknown outcome an operator settled as accepted has none).
+  for (const [key, patientIds] of alreadyIn) {
+    const batch: LedgerBatch | undefined = batches.get(key);
+    if (batch?.submission) results.push(fromLedger(batch, patientIds));
+  }
+  const resends: Task<T>[] = [];
+  for (const [key, items] of unknownIn) {
+    const batch: LedgerBatch | undefined = batches.get(key);
+    if (ledger.resendUnknown && batch)
+      resends.push({
+        index: 0,
+        items,
+        resend: { batchKey: key, batchId: batch.batchId, attempts: batch.attempts },
+      });
+    else
+      failed.push(
+        unknownOutcome(
+          batch?.batchId,
+          ids(items),
+          'sent by an earlier run, outcome never recorded',
+        ),
+      );
+  }
+  const accepted = new Set([...alreadyIn.values()].flat());
+  return { fresh, resends, accepted };
+}
+
+/**
+ * Sends `tasks` with bounded concurrency; stops starting new ones once one fails (what the ledger
+ * reports as unknown or taken by another worker is not a failure of this call).
+ */
+async function runPool<T extends { practicePatientId: string }>(
+  tasks: Task<T>[],
+  plan: Pick<BulkPlan<T>, 'concurrency' | 'onProgress' | 'signal' | 'items'>,
+  send: (t: Task<T>) => Promise<BatchSubmission>,
+  failed: Failure[],
+  fromLedger: BatchSubmission[],
+): Promise<BatchSubmission[]> {
+  const accepted: (BatchSubmission | undefined)[] = new Array(tasks.length);
+  const total = tasks.length + fromLedger.length;
+  let stopped = false;
   let next = 0;
-  let done = total - chunks.length;
-  // Batches the ledger already held as accepted count from the start.
-  let submitted = results.reduce((n, r) => n + (r ? r.practicePatientIds.length : 0), 0);
+  let done = fromLedger.length;
+  let submitted = fromLedger.reduce((n, r) => n + r.practicePatientIds.length, 0);
   const worker = async (): Promise<void> => {
-    while (next < chunks.length && failed.length === failedBefore && !plan.signal?.aborted) {
-      const chunk = chunks[next++] as Chunk<T>;
+    while (next < tasks.length && !stopped && !plan.signal?.aborted) {
+      const task = tasks[next++] as Task<T>;
       try {
-        results[chunk.index] = await send(chunk);
-        submitted += chunk.ids.length;
+        const submission = await send(task);
+        accepted[task.index] = submission;
+        submitted += submission.practicePatientIds.length;
       } catch (error) {
+        stopped = true;
         const e =
           error instanceof MedfusionError ? error : new MedfusionError('unexpected failure');
-        const batchId = (e as { batchId?: string }).batchId ?? chunk.batchId;
-        failed.push({ practicePatientIds: chunk.ids, ...(batchId ? { batchId } : {}), error: e });
+        const batchId = (e as { batchId?: string }).batchId ?? task.resend?.batchId;
+        failed.push({
+          practicePatientIds: ids(task.items),
+          ...(batchId ? { batchId } : {}),
+          error: e,
+        });
       }
       done++;
       plan.onProgress?.({
@@ -163,26 +307,47 @@ async function runPool<T>(
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(plan.concurrency, chunks.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(plan.concurrency, tasks.length) }, worker));
+  return accepted.filter((s): s is BatchSubmission => s !== undefined);
 }
 
-function fromLedger(record: LedgerBatch): BatchSubmission {
-  const s = record.submission as NonNullable<LedgerBatch['submission']>;
+const ids = (items: readonly { practicePatientId: string }[]): string[] =>
+  items.map((i) => i.practicePatientId);
+
+/** The accepted batch `batch`, as the job of the patients of this call it holds. */
+function fromLedger(batch: LedgerBatch, patientIds: string[]): BatchSubmission {
+  const s = batch.submission as NonNullable<LedgerBatch['submission']>;
   return {
     dataJobId: s.dataJobId,
     statusUrl: s.statusUrl,
-    ...(record.batchId !== undefined ? { batchId: record.batchId } : {}),
+    ...(batch.batchId !== undefined ? { batchId: batch.batchId } : {}),
     ...(s.messageId !== undefined ? { messageId: s.messageId } : {}),
-    practicePatientIds: record.practicePatientIds,
+    practicePatientIds: patientIds,
   };
 }
 
-/** A batch the ledger cannot vouch for: reported with its `BatchId`, never resent on its own. */
-function unknownOutcome(batchId: string | undefined, ids: string[], why: string): Failure {
+/** A submission of nobody: every patient of a batch was claimed by another worker. */
+const emptySubmission = (): BatchSubmission => ({
+  dataJobId: '',
+  statusUrl: '',
+  practicePatientIds: [],
+});
+
+/** Patients the ledger cannot vouch for: reported with their `BatchId`, never resent on their own. */
+function unknownOutcome(batchId: string | undefined, patientIds: string[], why: string): Failure {
   const error = new SubmissionOutcomeUnknownError(
     batchId,
-    ids,
-    new MedfusionError(`Invitation ledger: batch ${why}`),
+    patientIds,
+    new MedfusionError(`Invitation ledger: ${why}`),
   );
-  return { practicePatientIds: ids, ...(batchId !== undefined ? { batchId } : {}), error };
+  return { practicePatientIds: patientIds, ...(batchId !== undefined ? { batchId } : {}), error };
+}
+
+/** Attaches the report, not enumerable (it holds practice patient ids). */
+function withReport<V extends object>(
+  value: V,
+  report: InvitationReport,
+): V & { report: InvitationReport } {
+  Object.defineProperty(value, 'report', { value: report, enumerable: false });
+  return value as V & { report: InvitationReport };
 }

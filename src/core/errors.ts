@@ -490,6 +490,17 @@ export class PartialSubmissionError extends MedfusionError {
   }[];
   /** Practice patient ids never sent: safe to send again. */
   declare readonly notSent: string[];
+  /**
+   * With a ledger, what the call did patient by patient (`InvitationReport`: sent, already accepted,
+   * changed, resent). Not enumerable.
+   */
+  declare readonly report?: {
+    patients: number;
+    sent: number;
+    alreadyAccepted: number;
+    changed: { practicePatientId: string; resent: boolean }[];
+    unknownResent: number;
+  };
 
   constructor(
     submitted: BatchSubmission[],

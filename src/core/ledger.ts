@@ -1,19 +1,22 @@
 /**
- * The invitation ledger: a durable record of every batch `invitePatients` sends, written before its
- * POST and marked accepted after the 202. A rerun of the same input after a crash skips accepted
- * batches, sends batches never attempted, and reports (does not resend) batches whose outcome is
- * unknown. See docs/durable-state.md for what Medfusion is and is not known to do with a repeated
- * `BatchId`.
+ * The invitation ledger: a durable record, per patient, of what `invitePatients` sent and where it
+ * stands, written before each POST and updated after its answer. Its unit is the patient, not the
+ * batch: a rerun of a list in another order, grown, or cut into other batches never sends again a
+ * patient already accepted; a patient whose record changed after it was accepted is reported (and
+ * sent again only when asked); a patient whose outcome is unknown is reported, and resent only when
+ * asked, in a resend round that one worker at a time wins per batch. See docs/durable-state.md for
+ * what a resend costs: Medfusion does not de-duplicate on `BatchId`.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { StateStoreError, safeCause } from './errors';
+import { ConfigurationError, StateStoreError, safeCause } from './errors';
+import { MAX_TIMER_MS } from './limits';
 import { checkWritableDirectory } from './files';
 
 /**
- * Where a batch stands: `sending` (recorded, POST started, no outcome recorded: after a crash its
- * outcome is unknown), `accepted` (202, with its job), `rejected` (a definite refusal: nothing was
- * accepted, so it may be sent again).
+ * Where a patient (or a batch's latest POST) stands: `sending` (recorded, POST started, no answer
+ * recorded: after a crash its outcome is unknown), `accepted` (202), `rejected` (a definite refusal:
+ * nothing was accepted, so it may be sent again).
  */
 export type LedgerState = 'sending' | 'accepted' | 'rejected';
 
@@ -27,50 +30,93 @@ export interface LedgerSubmission {
   messageId?: string;
 }
 
-/** One batch in the ledger. Holds practice patient ids (needed to report), no other patient value. */
+/** One patient of a practice in the ledger: what was last sent for them, and where it stands. */
+export interface LedgerPatient {
+  /** The practice. */
+  practiceId: string;
+  /** The patient's practice patient id. */
+  practicePatientId: string;
+  /**
+   * SHA-256 of the invite as last sent (`undefined` when recorded by the ledger of 0.2, which kept
+   * batches only: such a record is taken as unchanged). A hash, never the values.
+   */
+  recordHash?: string;
+  /** Where the patient's latest POST stands. */
+  state: LedgerState;
+  /** The batch the patient was last sent in. */
+  batchKey: string;
+}
+
+/** One POST (a batch) in the ledger. Holds practice patient ids, no other patient value. */
 export interface LedgerBatch {
-  /** SHA-256 of the practice, the API version and the batch's invites: the batch's identity. */
-  contentHash: string;
+  /** The batch's key in the ledger (the `content_hash` of ledgers of 0.2). */
+  batchKey: string;
   /** The practice the batch was sent to. */
   practiceId: string;
   /** The `BatchId` sent (v1/v2); a resend uses the same one. `undefined` for v3, which has none. */
   batchId?: string;
   /** The patients of the batch, in order. */
   practicePatientIds: string[];
-  /** Where the batch stands. */
+  /** Where its latest POST stands. */
   state: LedgerState;
   /** The job, once accepted. */
   submission?: LedgerSubmission;
-  /** POSTs started for this batch. */
+  /** POSTs started for this batch: the first, then one per resend round (the round's fence). */
   attempts: number;
+}
+
+/** A batch about to be sent for the first time, with the patients it is meant to claim. */
+export interface NewLedgerBatch {
+  batchKey: string;
+  practiceId: string;
+  batchId?: string;
+  /** In order: each patient and the hash of its invite as it will be sent. */
+  patients: { practicePatientId: string; recordHash: string }[];
 }
 
 /** What `invitePatients` needs of a durable ledger. Both shipped ledgers implement it. */
 export interface InvitationLedger {
-  /** The batches recorded under these content hashes. */
-  find(contentHashes: readonly string[]): Promise<Map<string, LedgerBatch>>;
+  /** What the ledger holds for these patients of a practice, by practice patient id. */
+  patients(
+    practiceId: string,
+    practicePatientIds: readonly string[],
+  ): Promise<Map<string, LedgerPatient>>;
+  /** The batches under these keys. */
+  batches(batchKeys: readonly string[]): Promise<Map<string, LedgerBatch>>;
   /**
-   * Durably records that `batch` is about to be sent; resolves `true` once that is durable. `false`
-   * when the ledger already has it `accepted`, or `sending` and not `resend`: someone else has it.
+   * Records a new batch and claims its patients for it, in one durable step, and resolves with the
+   * ids it claimed, in order: patients the ledger does not hold, those `rejected`, and (with
+   * `resendChanged`) those `accepted` with another record hash. A patient held by another batch
+   * (accepted, or sending: someone else's POST) is left out. Resolves `[]` (recording nothing) when
+   * none could be claimed.
    */
-  claim(
-    batch: Pick<LedgerBatch, 'contentHash' | 'practiceId' | 'batchId' | 'practicePatientIds'>,
-    options: { resend: boolean },
-  ): Promise<boolean>;
-  /** Records the 202 and its job. */
-  accept(contentHash: string, submission: LedgerSubmission): Promise<void>;
-  /** Records a definite refusal (4xx, or a connection refused before sending). */
-  reject(contentHash: string): Promise<void>;
+  claim(batch: NewLedgerBatch, options: { resendChanged: boolean }): Promise<string[]>;
+  /**
+   * Claims a batch whose outcome is unknown for one resend round: resolves `true` for exactly one
+   * caller per value of `attempts` (the round's fence), across every worker, and only once the
+   * batch's latest POST started longer ago than the ledger's `resendGuardMs` (before then it may
+   * still be in flight in another worker).
+   */
+  claimResend(batchKey: string, attempts: number): Promise<boolean>;
+  /** Records the 202: the batch, and those of its patients in this POST, accepted. */
+  accept(
+    batchKey: string,
+    practicePatientIds: readonly string[],
+    submission: LedgerSubmission,
+  ): Promise<void>;
+  /** Records a definite refusal of this POST: the batch and those patients rejected (sendable again). */
+  reject(batchKey: string, practicePatientIds: readonly string[]): Promise<void>;
 }
 
-/** The identity of a batch: its practice, API version and validated invites, hashed. */
-export function batchContentHash(practiceId: string, apiVersion: string, invites: unknown): string {
-  return createHash('sha256')
-    .update(canonicalJson({ practiceId, apiVersion, invites }))
-    .digest('hex');
+/**
+ * The identity of what is sent for a patient: the validated invite (as it goes on the wire, a US
+ * state's name already turned into its code), hashed. Key order does not matter.
+ */
+export function inviteRecordHash(invite: unknown): string {
+  return createHash('sha256').update(canonicalJson(invite)).digest('hex');
 }
 
-/** JSON with object keys sorted, so the same invites hash the same whatever their key order. */
+/** JSON with object keys sorted, so the same invite hashes the same whatever its key order. */
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -82,101 +128,202 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** One line of the file ledger: the batch as it stands after this event. */
-type FileEvent = LedgerBatch;
+/** Which record wins when a 0.2 ledger holds a patient in several batches: accepted, then unknown. */
+const PRIORITY: Record<LedgerState, number> = { accepted: 2, sending: 1, rejected: 0 };
+
+/** The default of `resendGuardMs`: longer than any POST with its retries. */
+export const DEFAULT_RESEND_GUARD_MS = 10 * 60 * 1000;
+
+/** The `resendGuardMs` option, checked. */
+export function resendGuard(v: unknown, owner: string): number {
+  if (v === undefined) return DEFAULT_RESEND_GUARD_MS;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TIMER_MS) return v;
+  throw new ConfigurationError(
+    'resendGuardMs',
+    `must be an integer from 0 to ${MAX_TIMER_MS}`,
+    owner,
+  );
+}
+
+/** One line of the file ledger. Lines of 0.2 (a whole batch, with `contentHash`) are read too. */
+type FileEvent =
+  | { type: 'claim'; batch: LedgerBatch; patients: LedgerPatient[]; at?: number }
+  | { type: 'resend'; batchKey: string; attempts: number; at?: number }
+  | { type: 'accept'; batchKey: string; ids: string[]; submission: LedgerSubmission | undefined }
+  | { type: 'reject'; batchKey: string; ids: string[] };
+type LegacyLine = Omit<LedgerBatch, 'batchKey'> & { contentHash: string; type?: undefined };
 
 /**
  * An invitation ledger in one append-only file (JSON lines, fsync'd after every event), for
  * single-machine users. One process at a time: for several workers use `PostgresInvitationLedger`.
  * A line torn by a crash is ignored, which is always safe: a torn claim's POST never started (a
- * POST starts only once its line is durable), and a torn acceptance leaves the batch `sending`,
- * reported as unknown rather than resent.
+ * POST starts only once its line is durable), and a torn acceptance leaves its patients `sending`,
+ * reported as unknown rather than resent. A file written by 0.2 (one line per batch) is read as is.
  */
 export class FileInvitationLedger implements InvitationLedger {
-  private batches?: Map<string, LedgerBatch>;
+  private state?: LedgerMaps;
   private queue: Promise<void> = Promise.resolve();
   /** The file ends in a torn line: the next event starts on a new line. */
   private torn = false;
-
-  /** @param path The ledger file; its directory must exist. Created on the first batch. */
-  constructor(readonly path: string) {}
+  private readonly resendGuardMs: number;
 
   /**
-   * The batches recorded under these content hashes.
-   * @throws {StateStoreError} the file cannot be read or written (errno code only).
-   * @example
-   * const known = await ledger.find([hash]);
+   * @param path The ledger file; its directory must exist. Created on the first batch.
+   * @param options `resendGuardMs`: how long after a batch's latest POST started a resend round may
+   * begin (see `PostgresInvitationLedger`). @default 600000
+   * @throws {ConfigurationError} `resendGuardMs` is not an integer from 0 to 2^31 - 1.
    */
-  async find(contentHashes: readonly string[]): Promise<Map<string, LedgerBatch>> {
-    const all = await this.load();
-    const found = new Map<string, LedgerBatch>();
-    for (const h of contentHashes) {
-      const b = all.get(h);
-      if (b) found.set(h, { ...b });
+  constructor(
+    readonly path: string,
+    options: { resendGuardMs?: number } = {},
+  ) {
+    this.resendGuardMs = resendGuard(options.resendGuardMs, 'FileInvitationLedger');
+  }
+
+  /**
+   * What the ledger holds for these patients.
+   * @throws {StateStoreError} the file cannot be read (errno code only).
+   * @example
+   * const known = await ledger.patients(practiceId, ['MRN-1', 'MRN-2']);
+   */
+  async patients(
+    practiceId: string,
+    practicePatientIds: readonly string[],
+  ): Promise<Map<string, LedgerPatient>> {
+    const { patients } = await this.load();
+    const found = new Map<string, LedgerPatient>();
+    for (const id of practicePatientIds) {
+      const p = patients.get(patientKey(practiceId, id));
+      if (p) found.set(id, { ...p });
     }
     return found;
   }
 
   /**
-   * Records a batch as being sent; see {@link InvitationLedger.claim}.
+   * The batches under these keys.
+   * @throws {StateStoreError} the file cannot be read (errno code only).
+   * @example
+   * const [batch] = (await ledger.batches([key])).values();
+   */
+  async batches(batchKeys: readonly string[]): Promise<Map<string, LedgerBatch>> {
+    const { batches } = await this.load();
+    const found = new Map<string, LedgerBatch>();
+    for (const key of batchKeys) {
+      const b = batches.get(key);
+      if (b) found.set(key, { ...b, practicePatientIds: [...b.practicePatientIds] });
+    }
+    return found;
+  }
+
+  /**
+   * Records a new batch and claims its patients; see {@link InvitationLedger.claim}.
    * @throws {StateStoreError} the file cannot be read or written (errno code only).
    * @example
-   * const mine = await ledger.claim({ contentHash, practiceId, batchId, practicePatientIds }, { resend: false });
+   * const claimed = await ledger.claim({ batchKey, practiceId, batchId, patients }, { resendChanged: false });
    */
-  async claim(
-    batch: Pick<LedgerBatch, 'contentHash' | 'practiceId' | 'batchId' | 'practicePatientIds'>,
-    options: { resend: boolean },
-  ): Promise<boolean> {
-    const all = await this.load();
-    const known = all.get(batch.contentHash);
-    if (known?.state === 'accepted' || (known?.state === 'sending' && !options.resend))
-      return false;
-    const next: LedgerBatch = {
-      ...batch,
-      ...(known?.batchId !== undefined ? { batchId: known.batchId } : {}),
+  async claim(batch: NewLedgerBatch, options: { resendChanged: boolean }): Promise<string[]> {
+    const state = await this.load();
+    const claimed = batch.patients.filter(({ practicePatientId, recordHash }) => {
+      const known = state.patients.get(patientKey(batch.practiceId, practicePatientId));
+      return claimable(known, recordHash, options.resendChanged);
+    });
+    if (claimed.length === 0) return [];
+    const record: LedgerBatch = {
+      batchKey: batch.batchKey,
+      practiceId: batch.practiceId,
+      ...(batch.batchId !== undefined ? { batchId: batch.batchId } : {}),
+      practicePatientIds: claimed.map((p) => p.practicePatientId),
       state: 'sending',
-      attempts: (known?.attempts ?? 0) + 1,
+      attempts: 1,
     };
-    all.set(batch.contentHash, next); // before the write: a concurrent claim in this process loses
-    await this.append(next, 'ledger.claim');
+    const patients = claimed.map((p): LedgerPatient => ({
+      practiceId: batch.practiceId,
+      practicePatientId: p.practicePatientId,
+      recordHash: p.recordHash,
+      state: 'sending',
+      batchKey: batch.batchKey,
+    }));
+    // Applied before the write: a concurrent claim in this process sees it and loses.
+    const event: FileEvent = { type: 'claim', batch: record, patients, at: Date.now() };
+    apply(state, event);
+    await this.append(event, 'ledger.claim');
+    return record.practicePatientIds;
+  }
+
+  /**
+   * Claims an unknown batch for one resend round; see {@link InvitationLedger.claimResend}.
+   * @throws {StateStoreError} the file cannot be read or written (errno code only).
+   * @example
+   * if (await ledger.claimResend(batch.batchKey, batch.attempts)) await post(batch);
+   */
+  async claimResend(batchKey: string, attempts: number): Promise<boolean> {
+    const state = await this.load();
+    const batch = state.batches.get(batchKey);
+    const unknown = batch?.practicePatientIds.some(
+      (id) => state.patients.get(patientKey(batch.practiceId, id))?.state === 'sending',
+    );
+    const recent = Date.now() - (state.sentAt.get(batchKey) ?? 0) < this.resendGuardMs;
+    if (!batch || !unknown || batch.attempts !== attempts || recent) return false;
+    const event: FileEvent = { type: 'resend', batchKey, attempts: attempts + 1, at: Date.now() };
+    apply(state, event);
+    await this.append(event, 'ledger.claim');
     return true;
   }
 
   /**
    * Records the 202 and its job.
-   * @throws {StateStoreError} the file cannot be read or written (errno code only).
+   * @throws {StateStoreError} the file cannot be written, or the batch is unknown.
    * @example
-   * await ledger.accept(contentHash, { dataJobId, statusUrl });
+   * await ledger.accept(batchKey, ids, { dataJobId, statusUrl });
    */
-  async accept(contentHash: string, submission: LedgerSubmission): Promise<void> {
-    await this.move(contentHash, { state: 'accepted', submission }, 'ledger.accept');
+  async accept(
+    batchKey: string,
+    practicePatientIds: readonly string[],
+    submission: LedgerSubmission,
+  ): Promise<void> {
+    await this.settle({ type: 'accept', batchKey, ids: [...practicePatientIds], submission });
   }
 
   /**
    * Records a definite refusal.
-   * @throws {StateStoreError} the file cannot be read or written (errno code only).
+   * @throws {StateStoreError} the file cannot be written, or the batch is unknown.
    * @example
-   * await ledger.reject(contentHash);
+   * await ledger.reject(batchKey, ids);
    */
-  async reject(contentHash: string): Promise<void> {
-    await this.move(contentHash, { state: 'rejected' }, 'ledger.reject');
+  async reject(batchKey: string, practicePatientIds: readonly string[]): Promise<void> {
+    await this.settle({ type: 'reject', batchKey, ids: [...practicePatientIds] });
   }
 
-  private async move(
-    contentHash: string,
-    change: Partial<LedgerBatch>,
-    operation: string,
-  ): Promise<void> {
-    const all = await this.load();
-    const known = all.get(contentHash);
-    if (!known) throw new StateStoreError(operation, { name: 'UnknownBatch' });
-    const next = { ...known, ...change };
-    all.set(contentHash, next);
-    await this.append(next, operation);
+  /**
+   * Settles a batch whose outcome is unknown, after you checked by hand; see
+   * `PostgresInvitationLedger.settleUnknown`. Resolves with how many patients changed.
+   * @throws {StateStoreError} the file cannot be written, or the batch is unknown.
+   * @example
+   * await ledger.settleUnknown(batchKey, 'rejected'); // it never arrived: the next run sends it
+   */
+  async settleUnknown(batchKey: string, outcome: 'accepted' | 'rejected'): Promise<number> {
+    const state = await this.load();
+    const batch = state.batches.get(batchKey);
+    const ids = (batch?.practicePatientIds ?? []).filter(
+      (id) => state.patients.get(patientKey(batch?.practiceId ?? '', id))?.state === 'sending',
+    );
+    if (outcome === 'accepted')
+      await this.settle({ type: 'accept', batchKey, ids, submission: undefined });
+    else await this.settle({ type: 'reject', batchKey, ids });
+    return ids.length;
   }
 
-  private async load(): Promise<Map<string, LedgerBatch>> {
-    if (this.batches) return this.batches;
+  private async settle(event: FileEvent & { type: 'accept' | 'reject' }): Promise<void> {
+    const operation = `ledger.${event.type}`;
+    const state = await this.load();
+    if (!state.batches.has(event.batchKey))
+      throw new StateStoreError(operation, { name: 'UnknownBatch' });
+    apply(state, event);
+    await this.append(event, operation);
+  }
+
+  private async load(): Promise<LedgerMaps> {
+    if (this.state) return this.state;
     let text = '';
     try {
       text = await fs.readFile(this.path, 'utf8');
@@ -185,20 +332,21 @@ export class FileInvitationLedger implements InvitationLedger {
         throw new StateStoreError('ledger.load', safeCause(error));
       await checkWritableDirectory(this.path, 'ledger.open');
     }
-    const batches = new Map<string, LedgerBatch>();
+    const state: LedgerMaps = { patients: new Map(), batches: new Map(), sentAt: new Map() };
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
-      let event: FileEvent;
+      let event: FileEvent | LegacyLine;
       try {
-        event = JSON.parse(line) as FileEvent;
+        event = JSON.parse(line) as FileEvent | LegacyLine;
       } catch {
         continue; // a line torn by a crash (see the class comment)
       }
-      batches.set(event.contentHash, event);
+      if (event.type === undefined) applyLegacy(state, event);
+      else apply(state, event);
     }
     this.torn = text !== '' && !text.endsWith('\n');
-    this.batches ??= batches;
-    return this.batches;
+    this.state ??= state;
+    return this.state;
   }
 
   /** Appends one event and fsyncs it; events are written one at a time, in order. */
@@ -219,5 +367,83 @@ export class FileInvitationLedger implements InvitationLedger {
     const done = this.queue.then(write);
     this.queue = done.catch(() => undefined);
     return done;
+  }
+}
+
+/** Whether a new batch may claim a patient the ledger holds as `known`. */
+export function claimable(
+  known: LedgerPatient | undefined,
+  recordHash: string,
+  resendChanged: boolean,
+): boolean {
+  if (!known || known.state === 'rejected') return true;
+  return (
+    resendChanged &&
+    known.state === 'accepted' &&
+    known.recordHash !== undefined &&
+    known.recordHash !== recordHash
+  );
+}
+
+const patientKey = (practiceId: string, id: string): string => `${practiceId}\u0000${id}`;
+
+/** The file ledger's state: patients, batches, and when each batch's latest POST started (ms). */
+type LedgerMaps = {
+  patients: Map<string, LedgerPatient>;
+  batches: Map<string, LedgerBatch>;
+  sentAt: Map<string, number>;
+};
+
+function apply(state: LedgerMaps, event: FileEvent): void {
+  switch (event.type) {
+    case 'claim':
+      state.batches.set(event.batch.batchKey, event.batch);
+      state.sentAt.set(event.batch.batchKey, event.at ?? 0);
+      for (const p of event.patients)
+        state.patients.set(patientKey(p.practiceId, p.practicePatientId), p);
+      return;
+    case 'resend': {
+      const batch = state.batches.get(event.batchKey);
+      if (batch)
+        state.batches.set(event.batchKey, { ...batch, state: 'sending', attempts: event.attempts });
+      state.sentAt.set(event.batchKey, event.at ?? 0);
+      return;
+    }
+    case 'accept':
+    case 'reject': {
+      const batch = state.batches.get(event.batchKey);
+      if (!batch) return;
+      const settled: LedgerState = event.type === 'accept' ? 'accepted' : 'rejected';
+      state.batches.set(event.batchKey, {
+        ...batch,
+        state: settled,
+        ...(event.type === 'accept' && event.submission ? { submission: event.submission } : {}),
+      });
+      for (const id of event.ids) {
+        const key = patientKey(batch.practiceId, id);
+        const p = state.patients.get(key);
+        if (p && p.batchKey === event.batchKey && p.state === 'sending')
+          state.patients.set(key, { ...p, state: settled });
+      }
+    }
+  }
+}
+
+/** A batch line of a 0.2 file: the batch, and its patients unless a better record holds them. */
+function applyLegacy(state: LedgerMaps, line: LegacyLine): void {
+  const { contentHash, ...rest } = line;
+  const batch: LedgerBatch = { ...rest, batchKey: contentHash };
+  state.batches.set(contentHash, batch);
+  for (const id of batch.practicePatientIds) {
+    const key = patientKey(batch.practiceId, id);
+    const known = state.patients.get(key);
+    if (known && known.batchKey !== contentHash && PRIORITY[known.state] > PRIORITY[batch.state])
+      continue;
+    state.patients.set(key, {
+      practiceId: batch.practiceId,
+      practicePatientId: id,
+      state: batch.state,
+      batchKey: contentHash,
+    });
   }
 }

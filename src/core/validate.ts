@@ -5,7 +5,7 @@
 import { ValidationError, type ValidationIssue } from './errors';
 import { isLeft, toIssues } from '../models/codec';
 import { GENDERS_V3_ONLY, type ApiVersion } from '../models/enums';
-import { PatientInviteCodec, type PatientInvite } from '../models/patient';
+import { PatientInviteCodec, STATE_RULE, type PatientInvite } from '../models/patient';
 import { PATIENT, type SchemaNode } from '../xml/schema';
 
 /** Model paths the XML table does not carry in `version` (for example `demographics.genderIdentity` in v1). */
@@ -36,14 +36,17 @@ function valueAt(obj: unknown, key: readonly string[]): unknown {
   return v;
 }
 
-/** The issues of one invite for `version`, paths prefixed with `prefix`. */
-export function inviteIssues(
+/**
+ * One invite checked for `version`: the invite as it will be sent (a US state's full name as its
+ * code, empty address parts left out) and the issues found, paths prefixed with `prefix`.
+ */
+export function checkInvite(
   value: unknown,
   version: ApiVersion,
   prefix: string,
-): ValidationIssue[] {
+): { invite?: PatientInvite; issues: ValidationIssue[] } {
   const result = PatientInviteCodec.decode(value);
-  if (isLeft(result)) return toIssues(result.left, prefix);
+  if (isLeft(result)) return { issues: toIssues(result.left, prefix) };
   const invite = result.right;
   const issues: ValidationIssue[] = [];
   if (
@@ -57,12 +60,20 @@ export function inviteIssues(
       issues.push({ path: `${prefix}.${key.join('.')}`, rule: `unsupportedIn(${version})` });
     }
   }
-  return issues;
+  return issues.length > 0 ? { issues } : { invite, issues };
 }
+
+/** The issues of one invite for `version`, paths prefixed with `prefix`. */
+export const inviteIssues = (value: unknown, version: ApiVersion, prefix: string) =>
+  checkInvite(value, version, prefix).issues;
+
+const STATE_HINT =
+  'A State is the two-letter code (NC, CA): Medfusion keeps only the first two characters of a ' +
+  "longer value; a US state's full name is turned into its code for you";
 
 /**
  * Checks every invite and throws one {@link ValidationError} listing all issues
- * (`invites[3].demographics.name.middleName`), or returns the invites typed.
+ * (`invites[3].demographics.name.middleName`), or returns the invites as they will be sent.
  */
 export function validateInvites(invites: unknown, version: ApiVersion): PatientInvite[] {
   if (!Array.isArray(invites))
@@ -70,15 +81,21 @@ export function validateInvites(invites: unknown, version: ApiVersion): PatientI
   if (invites.length === 0)
     throw new ValidationError('invites', [{ path: 'invites', rule: 'nonEmpty' }]);
   const issues: ValidationIssue[] = [];
+  const valid: PatientInvite[] = [];
   const seen = new Set<string>();
-  invites.forEach((invite: unknown, i) => {
-    issues.push(...inviteIssues(invite, version, `invites[${i}]`));
-    const id = (invite as { practicePatientId?: unknown } | null)?.practicePatientId;
+  invites.forEach((value: unknown, i) => {
+    const checked = checkInvite(value, version, `invites[${i}]`);
+    issues.push(...checked.issues);
+    if (checked.invite) valid.push(checked.invite);
+    const id = (value as { practicePatientId?: unknown } | null)?.practicePatientId;
     if (typeof id === 'string') {
       if (seen.has(id)) issues.push({ path: `invites[${i}].practicePatientId`, rule: 'unique' });
       seen.add(id);
     }
   });
-  if (issues.length > 0) throw new ValidationError('invites', issues);
-  return invites as PatientInvite[];
+  if (issues.length > 0) {
+    const hint = issues.some((i) => i.rule === STATE_RULE) ? STATE_HINT : undefined;
+    throw new ValidationError('invites', issues, hint);
+  }
+  return valid;
 }

@@ -33,8 +33,10 @@ export interface PracticeStatus {
   consecutiveFailures: number;
   /** Rate-limited until then, when in the future. */
   rateLimitedUntil: Date | undefined;
-  /** Invitation batches whose outcome is unknown (`sending` in the ledger). */
+  /** Invitation batches holding patients whose outcome is unknown (`sending` in the ledger). */
   unknownInvitationBatches: number;
+  /** Patients whose invitation's outcome is unknown. */
+  unknownInvitations: number;
 }
 
 /** Counts over the fleet. */
@@ -55,8 +57,10 @@ export interface FleetSummary {
   syncing: number;
   /** Leased by a worker that stopped renewing (gone): free again when the lease expires. */
   expiringLeases: number;
-  /** Invitation batches whose outcome is unknown, all practices. */
+  /** Invitation batches holding patients of unknown outcome, all practices. */
   unknownInvitationBatches: number;
+  /** Patients whose invitation's outcome is unknown, all practices. */
+  unknownInvitations: number;
   /** Jobs in the dead-letter queue, when the pg-boss schema was given. */
   deadLetters: number | undefined;
 }
@@ -97,6 +101,7 @@ interface Row {
   consecutive_failures: number | null;
   rate_limited_until: Date | null;
   unknown_batches: number;
+  unknown_patients: number;
   now: Date;
 }
 
@@ -119,7 +124,7 @@ export async function readFleetStatus(
     `WITH ids AS (
        SELECT practice_id FROM ${s}.fleet_practices
        UNION SELECT practice_id FROM ${s}.checkpoints
-       UNION SELECT practice_id FROM ${s}.invitation_batches
+       UNION SELECT practice_id FROM ${s}.invitation_patients
      ), leases AS (
        -- A live holder renews every third of its lease: past half of it without a renewal, it is gone.
        SELECT DISTINCT ON (practice_id) practice_id, holder, lease_expires_at,
@@ -129,8 +134,8 @@ export async function readFleetStatus(
         WHERE lease_expires_at > now()
         ORDER BY practice_id, lease_expires_at DESC
      ), unknown AS (
-       SELECT practice_id, count(*)::int AS n FROM ${s}.invitation_batches
-        WHERE state = 'sending' GROUP BY practice_id
+       SELECT practice_id, count(DISTINCT batch_key)::int AS batches, count(*)::int AS patients
+         FROM ${s}.invitation_patients WHERE state = 'sending' GROUP BY practice_id
      )
      SELECT ids.practice_id, f.last_success_at,
             extract(epoch FROM now() - f.last_success_at)::float8 AS lag_seconds,
@@ -138,7 +143,8 @@ export async function readFleetStatus(
             leases.lease_expires_at, leases.live AS lease_live,
             f.last_error_class, f.consecutive_failures,
             CASE WHEN f.not_before > now() THEN f.not_before END AS rate_limited_until,
-            COALESCE(unknown.n, 0) AS unknown_batches, now() AS now
+            COALESCE(unknown.batches, 0) AS unknown_batches,
+            COALESCE(unknown.patients, 0) AS unknown_patients, now() AS now
        FROM ids
        LEFT JOIN ${s}.fleet_practices f USING (practice_id)
        LEFT JOIN leases USING (practice_id)
@@ -160,6 +166,7 @@ export async function readFleetStatus(
     consecutiveFailures: r.consecutive_failures ?? 0,
     rateLimitedUntil: opt(r.rate_limited_until),
     unknownInvitationBatches: r.unknown_batches,
+    unknownInvitations: r.unknown_patients,
   }));
   const count = (f: (p: PracticeStatus) => boolean): number => practices.filter(f).length;
   return {
@@ -175,6 +182,7 @@ export async function readFleetStatus(
       syncing: count((p) => p.leaseState === 'held'),
       expiringLeases: count((p) => p.leaseState === 'expiring'),
       unknownInvitationBatches: practices.reduce((n, p) => n + p.unknownInvitationBatches, 0),
+      unknownInvitations: practices.reduce((n, p) => n + p.unknownInvitations, 0),
       deadLetters: options.bossSchema
         ? await deadLetters(
             db,
@@ -247,7 +255,7 @@ export function formatFleetStatus(status: FleetStatus): string {
     `${s.failing} failing, ${s.rateLimited} rate-limited, ${s.syncing} syncing now` +
     (s.expiringLeases > 0 ? `, ${s.expiringLeases} lease(s) of a gone worker expiring` : '') +
     '; ' +
-    `${s.unknownInvitationBatches} invitation batch(es) of unknown outcome` +
+    `${s.unknownInvitations} invitation(s) of unknown outcome in ${s.unknownInvitationBatches} batch(es)` +
     (s.deadLetters !== undefined ? `; ${s.deadLetters} dead letter(s)` : '');
   return [row(header), ...lines.map(row), '', summary].join('\n');
 }

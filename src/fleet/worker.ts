@@ -121,6 +121,11 @@ export interface FleetWorkerOptions<C extends SqlPoolClient = SqlPoolClient> {
   /** Patients per invitation batch. @default 100 */
   inviteBatchSize?: number;
   /**
+   * How long after a batch's latest POST a resend round may begin (invitation jobs sent with
+   * `resendUnknown`); see `PostgresInvitationLedger`. @default 600000 (10 min)
+   */
+  resendGuardMs?: number;
+  /**
    * The longest one page's `onPage` may run, in ms; past it the page is rolled back and the job
    * fails (`CallbackTimeoutError`, retried). @default none (the job's own timeout still applies)
    */
@@ -156,6 +161,11 @@ interface JobOutcome {
   outcome: RunOutcome | 'invited';
   pages?: number;
   patients?: number;
+  /** Invitation jobs: patients sent, already accepted, changed since accepted (not sent), resent. */
+  sent?: number;
+  alreadyAccepted?: number;
+  changed?: number;
+  unknownResent?: number;
 }
 
 type JobResult = { id: string; status: 'completed' | 'failed' | 'deadletter'; output?: object };
@@ -260,7 +270,11 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
       integer('maxRetryAfterMs', options.maxRetryAfterMs, 1000, 0, MAX_TIMER_MS),
     );
     this.state = new FleetState(options.pool, this.schema, this.name);
-    this.ledger = new PostgresInvitationLedger({ pool: options.pool, schema: this.schema });
+    this.ledger = new PostgresInvitationLedger({
+      pool: options.pool,
+      schema: this.schema,
+      ...(options.resendGuardMs !== undefined ? { resendGuardMs: options.resendGuardMs } : {}),
+    });
     const logger = options.logger ?? silentLogger;
     // pino takes (fields, message): handed the SDK's (message, fields) it would drop every field.
     this.log = isPino(logger) ? pinoLogger(logger) : logger;
@@ -545,20 +559,28 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
       const invites = await tagged('loadInvites', load)(practiceId, data.ref);
       const client = await this.clients.get(practiceId);
       // Only a hard stop aborts: an aborted POST in flight would leave its outcome unknown.
-      await client.patients.invitePatients(invites, {
+      const jobs = await client.patients.invitePatients(invites, {
         ledger: this.ledger,
         resendUnknown: data.resendUnknown === true,
         batchSize: this.o.inviteBatchSize ?? 100,
         signal: anySignal(this.aborting.signal, job.signal),
       });
+      const { sent, alreadyAccepted, changed, unknownResent } = jobs.report;
       this.stats.invited++;
-      this.report('invite', 'info', {
+      const counts = {
+        patients: invites.length,
+        sent,
+        alreadyAccepted,
+        changed: changed.length,
+        unknownResent,
+      };
+      this.report('invite', changed.length > 0 ? 'warn' : 'info', {
         practiceId,
         outcome: 'invited',
-        patients: invites.length,
+        ...counts,
         durationMs: Date.now() - started,
       });
-      return done(job, { outcome: 'invited', patients: invites.length });
+      return done(job, { outcome: 'invited', ...counts });
     } catch (error) {
       if (error instanceof OAuthError) this.clients.forget(practiceId);
       // Only batches of unknown outcome left: another attempt would just report them again. The

@@ -83,6 +83,23 @@ export const dateOfBirth = new t.Type<string, string, unknown>(
   t.identity,
 );
 
+/**
+ * An optional text whose empty form means "no value": `''` (or blanks) decodes as absent and is never
+ * sent, as Medfusion treats an empty element (wire spec section 10: `<City/>` accepted). Anything
+ * else must pass `inner`.
+ */
+export function blankable(inner: t.Type<string>): t.Type<string> {
+  return new t.Type<string, string, unknown>(
+    inner.name,
+    inner.is,
+    (u, c) =>
+      typeof u === 'string' && u.trim() === ''
+        ? (t.success(undefined) as unknown as t.Validation<string>)
+        : inner.validate(u, c),
+    t.identity,
+  );
+}
+
 /** A simple, permissive e-mail shape: one `@`, a dot in the domain, no spaces. */
 export const email = refinedString('email', (s) => /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(s));
 

@@ -28,8 +28,10 @@ import type {
   PatientInvite,
   Provider,
 } from './types';
+import { usStateCode } from './us-states';
 import {
   amount,
+  blankable,
   calendarDate,
   dateOfBirth,
   email,
@@ -53,11 +55,34 @@ import {
   SEXUAL_ORIENTATIONS,
 } from './enums';
 
+/**
+ * A state of an address: the two-letter code. Medfusion keeps only the first two characters of a
+ * longer one (wire spec section 10), so a US state's full name is sent as its code and anything else
+ * longer is refused, with the hint `validateInvites` adds.
+ */
+const stateCode = new t.Type<string, string, unknown>(
+  'state',
+  (u): u is string => typeof u === 'string' && u.trim().length <= 2,
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c, 'string');
+    if (u.trim().length <= 2) return text(2).validate(u, c);
+    const code = usStateCode(u);
+    return code !== undefined ? t.success(code) : t.failure(u, c, STATE_RULE);
+  },
+  t.identity,
+);
+
+/** The rule a state longer than its code breaks. */
+export const STATE_RULE = 'state(two-letter code)';
+
 function leaves<M extends Mode>(mode: M) {
   const strict = mode === 'input';
   const anyText = text();
   return {
     text: (max?: number): t.Type<string> => (strict ? text(max) : anyText),
+    /** An address part: empty means absent (accepted by the server, never sent). */
+    addressText: (max?: number): t.Type<string> => (strict ? blankable(text(max)) : anyText),
+    state: strict ? blankable(stateCode) : anyText,
     email: strict ? email : anyText,
     ssn: strict ? ssn : anyText,
     date: calendarDate,
@@ -90,16 +115,18 @@ function defineModels<M extends Mode>(mode: M) {
     },
   );
 
+  // Lengths: the common model's base types (assumed, spec section 6), except Country: longer ones
+  // were accepted in every request seen (section 10).
   const Address = struct(
     'Address',
     {},
     {
-      line1: L.text(100),
-      line2: L.text(100),
-      city: L.text(100),
-      state: L.text(2),
-      country: L.text(3),
-      zipCode: L.text(15),
+      line1: L.addressText(100),
+      line2: L.addressText(100),
+      city: L.addressText(100),
+      state: L.state,
+      country: L.addressText(),
+      zipCode: L.addressText(15),
     },
   );
 
@@ -126,10 +153,12 @@ function defineModels<M extends Mode>(mode: M) {
     email: L.email,
   };
 
+  // Only the patient's own address receives the invitation; the server does not check these two
+  // (placeholder words were accepted, spec section 10).
   const EmergencyContact = struct(
     'EmergencyContact',
     {},
-    { name: PartialName, address: Address, phone: L.text(), email: L.email },
+    { name: PartialName, address: Address, phone: L.text(), email: L.text() },
   );
 
   const Employment = struct(
@@ -148,7 +177,7 @@ function defineModels<M extends Mode>(mode: M) {
       ssn: L.ssn,
       address: Address,
       phone: L.text(),
-      email: L.email,
+      email: L.text(),
       relationToPatient: L.text(),
     },
   );
@@ -299,7 +328,10 @@ export const rawCodecs = {
 export const NameCodec: t.Type<Name, unknown, unknown> = input.Name;
 /** Validates a {@link PartialName}: every part optional. */
 export const PartialNameCodec: t.Type<PartialName, unknown, unknown> = input.PartialName;
-/** Validates an {@link Address}: State at most 2 characters, Country 3, ZipCode 15, lines and city 100. */
+/**
+ * Validates an {@link Address}: State the two-letter code (a US state's full name becomes its code),
+ * ZipCode at most 15 characters, lines and city 100; an empty part is absent.
+ */
 export const AddressCodec: t.Type<Address, unknown, unknown> = input.Address;
 /** Validates the {@link Demographics} of an invitation: e-mail required, closed enumerations. */
 export const DemographicsCodec: t.Type<Demographics, unknown, unknown> = DemographicsInput;

@@ -56,15 +56,19 @@ export interface PartialName {
 
 /** A postal address (`<HomeAddress>`, `<WorkAddress>`, `<Address>`, `<ClaimsAddress>`). */
 export interface Address {
-  /** Street line (`<Line1>`), at most 100 characters. */
+  /** Street line (`<Line1>`), at most 100 characters. An empty part is absent (never sent). */
   line1?: string;
   /** Second line (`<Line2>`), at most 100 characters. */
   line2?: string;
   /** City (`<City>`), at most 100 characters. */
   city?: string;
-  /** State code (`<State>`), at most 2 characters. Example: `NC`. */
+  /**
+   * State (`<State>`): the two-letter code, such as `NC`. Medfusion keeps only the first two
+   * characters of a longer value, so a US state's full name (`North Carolina`) is sent as its code
+   * and any other longer value is refused.
+   */
   state?: string;
-  /** Country code (`<Country>`), at most 3 characters. Example: `USA`. */
+  /** Country (`<Country>`), such as `USA` or `United States`: no length limit is known. */
   country?: string;
   /** ZIP or postal code (`<ZipCode>`), at most 15 characters. Example: `27513-1234`. */
   zipCode?: string;
@@ -172,7 +176,7 @@ export interface EmergencyContact {
   address?: Address;
   /** Their phone (`<Phone>`). */
   phone?: string;
-  /** Their e-mail address (`<EmailAddress>`); checked as an address when you send it. */
+  /** Their e-mail address (`<EmailAddress>`), as text: Medfusion does not check it, nor does the SDK. */
   email?: string;
 }
 
@@ -200,7 +204,7 @@ export interface Guarantor {
   address?: Address;
   /** Their phone (`<Phone>`). */
   phone?: string;
-  /** Their e-mail address (`<Email>`). */
+  /** Their e-mail address (`<Email>`), as text: Medfusion does not check it, nor does the SDK. */
   email?: string;
   /** Relation to the patient (`<PatientRelationToGuarantor>`), a code such as `SELF` or `PARENT`. */
   relationToPatient?: string;

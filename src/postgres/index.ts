@@ -18,4 +18,11 @@ export type {
   CommitControl,
   TransactionalCheckpointStore,
 } from '../core/checkpoint';
-export type { InvitationLedger, LedgerBatch, LedgerState, LedgerSubmission } from '../core/ledger';
+export type {
+  InvitationLedger,
+  LedgerBatch,
+  LedgerPatient,
+  LedgerState,
+  LedgerSubmission,
+  NewLedgerBatch,
+} from '../core/ledger';

@@ -5,7 +5,7 @@
 import { DEFAULT_SCHEMA, lockedTransaction, run, schemaIdent, type SqlPool } from './sql';
 
 /** The version `migrate()` brings the schema to. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The statements of each schema version, in order. `$schema` is replaced by the quoted schema name. */
 const MIGRATIONS: readonly string[] = [
@@ -40,6 +40,33 @@ const MIGRATIONS: readonly string[] = [
   // 2: when a lease was last renewed, so the operator view tells a live holder from a gone one.
   `
   ALTER TABLE $schema.checkpoints ADD COLUMN IF NOT EXISTS lease_renewed_at timestamptz;
+  `,
+  // 3: the ledger per patient. A batch row is now one POST, keyed by a batch key (the content hash
+  // of version 1 rows); each patient of every version-1 batch gets a row of its own, from its best
+  // record (accepted, then unknown, then rejected; the latest first). Version-1 rows have no record
+  // hash: such a patient counts as unchanged.
+  `
+  ALTER TABLE $schema.invitation_batches RENAME COLUMN content_hash TO batch_key;
+  CREATE TABLE $schema.invitation_patients (
+    practice_id         text        NOT NULL,
+    practice_patient_id text        NOT NULL,
+    record_hash         text,
+    state               text        NOT NULL CHECK (state IN ('sending', 'accepted', 'rejected')),
+    batch_key           text        NOT NULL,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (practice_id, practice_patient_id)
+  );
+  INSERT INTO $schema.invitation_patients
+    (practice_id, practice_patient_id, record_hash, state, batch_key, created_at, updated_at)
+  SELECT DISTINCT ON (b.practice_id, id) b.practice_id, id, NULL, b.state, b.batch_key,
+         b.created_at, b.updated_at
+    FROM $schema.invitation_batches b, unnest(b.practice_patient_ids) AS id
+   ORDER BY b.practice_id, id,
+            CASE b.state WHEN 'accepted' THEN 0 WHEN 'sending' THEN 1 ELSE 2 END, b.updated_at DESC;
+  CREATE INDEX invitation_patients_batch ON $schema.invitation_patients (batch_key);
+  CREATE INDEX invitation_patients_unknown ON $schema.invitation_patients (practice_id)
+    WHERE state = 'sending';
   `,
 ];
 

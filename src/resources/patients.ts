@@ -8,7 +8,7 @@ import {
   type PatientPage,
 } from '../core/patient-page';
 import { runSync, type SyncOptions, type SyncResult } from '../core/sync';
-import { sendBulk, type InviteProgress } from '../core/chunks';
+import { sendBulk, type InvitationResults, type InviteProgress } from '../core/chunks';
 import type { InvitationLedger } from '../core/ledger';
 import { newBatchId, senderDevice, submit } from '../core/submit';
 import { CursorError, PaginationLoopError, ValidationError } from '../core/errors';
@@ -47,17 +47,24 @@ export interface InviteManyOptions extends RequestOptions {
    */
   ledger?: InvitationLedger;
   /**
-   * Resend the batches the ledger holds as sent with an unknown outcome, with their original
-   * `BatchId`. Only once you checked they were not processed: Medfusion is not documented to
-   * ignore a repeated `BatchId` (docs/durable-state.md). @default false
+   * Resend the patients the ledger holds as sent with an unknown outcome, in their batch's resend
+   * round with its original `BatchId` (one worker wins each round). Only once you checked they did
+   * not arrive: Medfusion processes a repeated `BatchId` again, so a patient of a batch that did
+   * arrive gets a second invitation e-mail (docs/durable-state.md). @default false
    */
   resendUnknown?: boolean;
+  /**
+   * Send again the patients the ledger holds as accepted whose record has changed since (they are
+   * reported in `report.changed` either way). The patient gets another invitation e-mail, and a
+   * patient who registered meanwhile keeps the portal's data. @default false
+   */
+  resendChanged?: boolean;
 }
 
 const isLedger = (v: unknown): v is InvitationLedger =>
   typeof v === 'object' &&
   v !== null &&
-  ['find', 'claim', 'accept', 'reject'].every(
+  ['patients', 'batches', 'claim', 'claimResend', 'accept', 'reject'].every(
     (m) => typeof (v as Record<string, unknown>)[m] === 'function',
   );
 
@@ -125,11 +132,16 @@ export class Patients extends APIResource {
    * sent. If a batch fails, no new batch is started and a `PartialSubmissionError` tells which
    * were accepted, which failed and which were never sent.
    *
-   * With a `ledger`, each batch is recorded before its POST and marked accepted after the 202, so
-   * the same call can be rerun after a crash: accepted batches are skipped (their jobs returned),
-   * batches never attempted are sent, and batches whose outcome is unknown are reported in the
-   * `PartialSubmissionError` as `SubmissionOutcomeUnknownError`s with their `BatchId`, not resent,
-   * unless `resendUnknown` is set. Rerun with the same invites, order and `batchSize`.
+   * With a `ledger`, each patient is recorded before its POST and marked accepted after the 202, so
+   * the call can be rerun after a crash with the list in any order, grown, or cut into other
+   * batches: patients already accepted are not sent again (their jobs are returned), patients never
+   * sent are sent, and patients whose outcome is unknown are reported in the
+   * `PartialSubmissionError` as `SubmissionOutcomeUnknownError`s with their batch's `BatchId`, not
+   * resent, unless `resendUnknown` is set. A patient accepted earlier whose record changed since is
+   * listed in `report.changed` and sent again only with `resendChanged`.
+   *
+   * The result is the jobs of every patient of the list, with a `report` (not enumerable): patients
+   * sent, already accepted, changed, resent.
    *
    * @throws {ValidationError} an invite or an option breaks a rule (before anything is sent).
    * @throws {PartialSubmissionError} a batch failed or its outcome is unknown: `submitted`, `failed` (with each error, such as `SubmissionOutcomeUnknownError`) and `notSent`.
@@ -138,11 +150,12 @@ export class Patients extends APIResource {
    * @example
    * const ledger = new FileInvitationLedger('./invitations.ledger');
    * const jobs = await client.patients.invitePatients(invites, { ledger });
+   * for (const c of jobs.report.changed) console.warn(`changed after acceptance: ${c.practicePatientId}`);
    */
   async invitePatients(
     invites: PatientInvite[],
     options: InviteManyOptions = {},
-  ): Promise<BatchSubmission[]> {
+  ): Promise<InvitationResults> {
     const valid = validateInvites(invites, this.core.options.apiVersion);
     const {
       batchSize: size,
@@ -151,6 +164,7 @@ export class Patients extends APIResource {
       batchId,
       ledger,
       resendUnknown,
+      resendChanged,
       ...request
     } = options;
     const batchSize = range('options.batchSize', size, 1, 100, 100);
@@ -175,8 +189,8 @@ export class Patients extends APIResource {
               ledger: {
                 ledger,
                 practiceId: o.practiceId,
-                apiVersion: o.apiVersion,
                 resendUnknown: resendUnknown === true,
+                resendChanged: resendChanged === true,
               },
             }
           : {}),

@@ -23,6 +23,12 @@ export interface EmulatorOptions {
   prerender?: boolean;
   /** The practice UUID. @default a random UUID */
   practiceId?: string;
+  /**
+   * Answer a POST whose `BatchId` was accepted before with that first job, without processing it
+   * again: a hypothetical de-duplicating server, for tests. The real one processes it again (wire
+   * spec section 10), and so does the sandbox by default. @default false
+   */
+  dedupeBatchIds?: boolean;
 }
 
 /** The credentials the emulator accepts, in every form `MedfusionClient` takes. */
@@ -45,10 +51,15 @@ export interface EmulatorStats {
   requests: number;
   /** POST patient bodies accepted (202), repeats included. */
   batchesReceived: number;
-  /** POSTs whose `BatchId` had been accepted before: answered with the first job, not processed again. */
+  /**
+   * POSTs whose `BatchId` had been accepted before (a resend). Processed again, as the real server
+   * does; answered with the first job instead only with `dedupeBatchIds`.
+   */
   duplicateBatches: number;
-  /** Invitation e-mails "sent": one per new patient. */
+  /** Invitation e-mails "sent": one per new patient, and one more each time a patient not yet registered is processed again. */
   invitationsSent: number;
+  /** Invitation e-mails sent to a patient already invited: the harm a resend can do. */
+  reinvitations: number;
   /** Tokens issued by the token endpoint. */
   tokensIssued: number;
   /** Tokens issued, by the practice user's login (sandbox usernames, not patient data). */
@@ -119,6 +130,7 @@ export class SandboxState {
     batchesReceived: 0,
     duplicateBatches: 0,
     invitationsSent: 0,
+    reinvitations: 0,
     tokensIssued: 0,
     tokensByUsername: {},
     faultsInjected: 0,
@@ -155,6 +167,7 @@ export class SandboxState {
       tokenTtlSeconds: options.tokenTtlSeconds ?? 1799,
       seed: options.seed ?? 1,
       prerender: options.prerender ?? false,
+      dedupeBatchIds: options.dedupeBatchIds ?? false,
     };
     this.practiceId = options.practiceId ?? randomUUID();
     this.logins = shared?.logins ?? [

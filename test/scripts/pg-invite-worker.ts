@@ -1,7 +1,7 @@
 // A bulk-invitation worker for the PostgreSQL crash test: invites the same `count` sandbox patients
 // through the PostgreSQL invitation ledger on every run.
 // argv: <baseUrl> <practiceId> <credentials JSON> <database url> <count> <resendUnknown: 0|1>
-// Prints one JSON line: { ok: true, batches } or { error, unknown: [batchId], failed, notSent }.
+// Prints one JSON line: { ok: true, batches, report } or { error, unknown: [batchId], failed, notSent, report }.
 import { PartialSubmissionError, SubmissionOutcomeUnknownError } from '../../src/index';
 import { PostgresInvitationLedger } from '../../src/postgres/index';
 import { sampleInvite } from '../../src/sandbox/index';
@@ -15,12 +15,15 @@ async function main(): Promise<void> {
   const invites = Array.from({ length: Number(count) }, (_, i) => sampleInvite(i, 11));
   try {
     const batches = await client.patients.invitePatients(invites, {
-      ledger: new PostgresInvitationLedger({ pool }),
+      // The operator resends only after checking: no POST of these runs is still in flight.
+      ledger: new PostgresInvitationLedger({ pool, resendGuardMs: 0 }),
       batchSize: 25,
       concurrency: 2,
       resendUnknown: resend === '1',
     });
-    process.stdout.write(`${JSON.stringify({ ok: true, batches: batches.length })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok: true, batches: batches.length, report: batches.report })}\n`,
+    );
   } catch (error) {
     const partial = error instanceof PartialSubmissionError ? error : undefined;
     const unknown = (partial?.failed ?? [])
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
         unknown,
         failed: partial?.failed.length ?? 0,
         notSent: partial?.notSent.length ?? 0,
+        report: partial?.report,
       })}\n`,
     );
     process.exitCode = 3;

@@ -38,14 +38,18 @@ export function postPatients(
     issues.push({ path: 'PatientBatch/BatchId', rule: 'required' });
   if (decoded.practice.practiceId !== state.practiceId)
     issues.push({ path: 'PatientBatch/Patient/PracticeIdentifier', rule: 'practiceId' });
-  decoded.patients.forEach((p, i) => issues.push(...inviteIssues(p, version, `Patient[${i}]`)));
+  decoded.patients.forEach((p, i) => {
+    truncateStates(p);
+    issues.push(...inviteIssues(p, version, `Patient[${i}]`));
+  });
   if (issues.length > 0) return failure(issues);
 
   state.stats.batchesReceived++;
   const repeat = decoded.header.batchId ? state.batchIds.get(decoded.header.batchId) : undefined;
   if (repeat) {
     state.stats.duplicateBatches++;
-    return accepted(state, repeat);
+    // The real server does not de-duplicate on BatchId: a resend is processed again (section 10).
+    if (state.options.dedupeBatchIds) return accepted(state, repeat);
   }
   const invites = decoded.patients as unknown as PatientInvite[];
   for (const { practicePatientId: id } of invites) {
@@ -57,8 +61,22 @@ export function postPatients(
     invites.map((p) => p.practicePatientId),
     (m, i) => processInvite(state, invites[i] as PatientInvite, m),
   );
-  if (decoded.header.batchId) state.batchIds.set(decoded.header.batchId, job.dataJobId);
+  if (decoded.header.batchId && !repeat) state.batchIds.set(decoded.header.batchId, job.dataJobId);
   return accepted(state, job.dataJobId);
+}
+
+/**
+ * What the real server does with a `State` longer than two characters: it keeps the first two
+ * (section 10, the vendor's tests assert it). The client refuses such a value; the sandbox, like the
+ * server, accepts and corrupts it.
+ */
+function truncateStates(node: unknown): void {
+  if (typeof node !== 'object' || node === null) return;
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    if (key === 'state' && typeof value === 'string' && value.length > 2)
+      (node as Record<string, unknown>)[key] = value.slice(0, 2);
+    else truncateStates(value);
+  }
 }
 
 /** The 202 of a batch: the job in the body and in `Location`. */
@@ -77,9 +95,10 @@ export function accepted(state: SandboxState, dataJobId: string): EmulatorRespon
 
 /**
  * What processing does to one patient (section 3): a new practice patient id is PROVISIONED and
- * invited once; a known one is accepted without a second invitation (and without touching a
- * registered patient's data: the portal is the system of record); a `MedfusionPatientId` links a
- * self-registered account, and is an ERROR when no such account exists.
+ * invited; one not yet registered is updated and invited again (a second e-mail: what a resend
+ * costs, section 10); a registered one is accepted without touching its data (the portal is the
+ * system of record); a `MedfusionPatientId` links a self-registered account, and is an ERROR when
+ * no such account exists.
  */
 function processInvite(state: SandboxState, invite: PatientInvite, message: Message): void {
   const id = invite.practicePatientId;
@@ -111,6 +130,9 @@ function processInvite(state: SandboxState, invite: PatientInvite, message: Mess
   else if (existing.patient.status.status === 'PROVISIONED') {
     existing.patient = { ...existing.patient, ...invite, status: existing.patient.status };
     delete existing.xml;
+    existing.invitations++;
+    state.stats.invitationsSent++;
+    state.stats.reinvitations++;
   }
   message.state = 'COMPLETED';
 }
