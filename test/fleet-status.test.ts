@@ -349,6 +349,15 @@ describe('medfusion-fleet', () => {
   });
 });
 
+/** The rest of the job engine, for workers whose test never reaches it. */
+const NO_MORE_BOSS = {
+  insert: async () => null,
+  findJobs: async () => [],
+  notifyWorker: () => undefined,
+  getQueue: async () => null,
+  updateQueue: async () => undefined,
+};
+
 describe('FleetWorker jobs it cannot read', () => {
   let db: TestDatabase;
   beforeAll(async () => (db = await createTestDatabase()));
@@ -368,6 +377,7 @@ describe('FleetWorker jobs it cannot read', () => {
       offWork: async () => undefined,
       schedule: async () => undefined,
       unschedule: async () => undefined,
+      ...NO_MORE_BOSS,
     };
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
@@ -424,6 +434,7 @@ describe('FleetWorker jobs it cannot read', () => {
       offWork: () => draining, // a job still finishing its page
       schedule: async () => undefined,
       unschedule: async () => undefined,
+      ...NO_MORE_BOSS,
     };
     const worker = new FleetWorker({
       boss,

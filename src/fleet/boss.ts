@@ -18,7 +18,7 @@ export interface BossJob {
 
 /** Options of a queue, as `createQueue` takes them. */
 export interface BossQueueOptions {
-  /** `stately`: one queued and one active job per singleton key; `singleton`: one active per key. */
+  /** `singleton`: one active job per singleton key (the practice), any number queued. */
   policy?: string;
   /** Tries after the first failure. */
   retryLimit?: number;
@@ -34,6 +34,36 @@ export interface BossQueueOptions {
   heartbeatSeconds?: number;
   /** Where a job goes after its last retry. */
   deadLetter?: string;
+  /** A new job wakes idle workers at once (LISTEN/NOTIFY; needs `useListenNotify` on the PgBoss). */
+  notify?: boolean;
+}
+
+/** A job of a bulk `insert`. */
+export interface BossJobInsert {
+  /** What the job carries. */
+  data: object;
+  /** The practice id. */
+  singletonKey?: string;
+  /** Not before this: seconds from now, or a date. */
+  startAfter?: number | Date;
+}
+
+/** A job as `findJobs` lists it. */
+export interface BossFoundJob {
+  /** The job's id. */
+  id: string;
+  /** Its singleton key (the practice). */
+  singletonKey: string | null;
+  /** `created`, `retry`, `active`, `completed`, `cancelled`, `failed`. */
+  state: string;
+}
+
+/** What `getQueue` tells of a queue. */
+export interface BossQueueInfo {
+  /** Its policy. */
+  policy?: string;
+  /** Whether new jobs NOTIFY. */
+  notify?: boolean;
 }
 
 /** Options of `send` and `schedule`. */
@@ -56,6 +86,8 @@ export interface BossWorkOptions {
   batchSize?: number;
   /** How often an idle worker looks for jobs, in seconds (>= 0.5). */
   pollingIntervalSeconds?: number;
+  /** The same, while LISTEN/NOTIFY wakes the worker: a backstop. */
+  notifyPollingIntervalSeconds?: number;
   /** The handler settles each job itself: completed, failed (retried) or dead-lettered at once. */
   perJobResults?: boolean;
 }
@@ -83,6 +115,23 @@ export interface FleetBoss {
   ): Promise<void>;
   /** Removes the schedule of `key`. */
   unschedule(name: string, key?: string): Promise<void>;
+  /** Inserts many jobs in one statement; with `returnId`, resolves with their ids. */
+  insert(
+    name: string,
+    jobs: BossJobInsert[],
+    options?: { returnId?: boolean },
+  ): Promise<string[] | null>;
+  /** Jobs of a queue: of one singleton key (`key`), queued only (`queued`). */
+  findJobs(
+    name: string,
+    options?: { key?: string; queued?: boolean; limit?: number },
+  ): Promise<BossFoundJob[]>;
+  /** Wakes one worker loop (the id `work` returned) so that it fetches again at once. */
+  notifyWorker(workerId: string): void;
+  /** A queue's settings, or `null`. */
+  getQueue(name: string): Promise<BossQueueInfo | null>;
+  /** Changes settings of an existing queue. */
+  updateQueue(name: string, options?: { notify?: boolean }): Promise<void>;
 }
 
 /** The fleet's queue names under a prefix. */

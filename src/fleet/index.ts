@@ -11,7 +11,7 @@ export {
   type FleetRetryOptions,
   type FleetPage,
 } from './worker';
-export { FleetJobError, type FleetJobKind } from './errors';
+export { FleetJobError, type FleetJobKind, type FleetCallback } from './errors';
 export {
   readFleetStatus,
   formatFleetStatus,
@@ -32,6 +32,9 @@ export {
   type BossQueueOptions,
   type BossSendOptions,
   type BossWorkOptions,
+  type BossJobInsert,
+  type BossFoundJob,
+  type BossQueueInfo,
   type SyncJobData,
   type InviteJobData,
 } from './boss';

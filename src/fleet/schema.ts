@@ -23,6 +23,13 @@ CREATE TABLE IF NOT EXISTS $schema.fleet_practices (
   worker               text,                    -- the worker of the latest run
   updated_at           timestamptz NOT NULL DEFAULT now()
 );
+-- One row per practice login (a digest of its host, client and user: no secret): a 429 pauses the
+-- login, and every practice behind it waits, on every worker.
+CREATE TABLE IF NOT EXISTS $schema.fleet_logins (
+  login_key  text        PRIMARY KEY,
+  not_before timestamptz,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
 `;
 
 /**

@@ -1,6 +1,7 @@
 /**
- * What each run leaves in `fleet_practices`, for the operator view and for the next run (a practice
- * rate-limited until `not_before` waits, whichever worker picks it up).
+ * What each run leaves in `fleet_practices`, for the operator view and for the next run; and the
+ * pauses of `fleet_logins`: a practice rate-limited, or behind a login rate-limited, until
+ * `not_before` waits, whichever worker picks it up.
  */
 import { run, schemaIdent, type SqlPool } from '../postgres/sql';
 
@@ -19,6 +20,7 @@ export interface RunRecord {
 
 export class FleetState {
   private readonly table: string;
+  private readonly logins: string;
 
   constructor(
     private readonly pool: SqlPool,
@@ -26,21 +28,43 @@ export class FleetState {
     private readonly worker: string,
   ) {
     this.table = `${schemaIdent(schema)}.fleet_practices`;
+    this.logins = `${schemaIdent(schema)}.fleet_logins`;
   }
 
-  /** Marks the run's start; returns until when the practice is rate-limited, if it is. */
-  async started(practiceId: string): Promise<Date | undefined> {
+  /**
+   * Marks the run's start, in one statement; returns until when the practice, or the login it is
+   * behind, is rate-limited, if it is.
+   */
+  async started(practiceId: string, loginKey: string): Promise<Date | undefined> {
     const res = await run(
       this.pool,
       'fleet.started',
-      `INSERT INTO ${this.table} AS f (practice_id, last_started_at, worker, updated_at)
-       VALUES ($1, now(), $2, now())
-       ON CONFLICT (practice_id) DO UPDATE SET last_started_at = now(), worker = $2, updated_at = now()
-       RETURNING CASE WHEN f.not_before > now() THEN f.not_before END AS not_before`,
-      [practiceId, this.worker],
+      `WITH practice AS (
+         INSERT INTO ${this.table} AS f (practice_id, last_started_at, worker, updated_at)
+         VALUES ($1, now(), $2, now())
+         ON CONFLICT (practice_id) DO UPDATE SET last_started_at = now(), worker = $2, updated_at = now()
+         RETURNING f.not_before
+       )
+       SELECT CASE WHEN paused > now() THEN paused END AS not_before FROM (
+         SELECT GREATEST((SELECT not_before FROM practice),
+                         (SELECT not_before FROM ${this.logins} WHERE login_key = $3)) AS paused
+       ) p`,
+      [practiceId, this.worker, loginKey],
     );
     const notBefore = (res.rows[0] as { not_before: Date | null } | undefined)?.not_before;
     return notBefore ?? undefined;
+  }
+
+  /** Pauses a login until `notBefore`: every practice behind it waits, on every worker. */
+  async pauseLogin(loginKey: string, notBefore: Date): Promise<void> {
+    await run(
+      this.pool,
+      'fleet.pause',
+      `INSERT INTO ${this.logins} (login_key, not_before, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (login_key) DO UPDATE
+         SET not_before = GREATEST(${this.logins}.not_before, EXCLUDED.not_before), updated_at = now()`,
+      [loginKey, notBefore],
+    );
   }
 
   /** Records how the run ended. */

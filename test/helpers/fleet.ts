@@ -59,6 +59,10 @@ export interface FleetWorkerConfig {
   shutdownTimeoutMs?: number;
   /** pg-boss's timeout of one job, in seconds. */
   jobTimeoutSeconds?: number;
+  /** Dies (SIGKILL of itself) inside the transaction of its n-th page: a kill at a fixed point. */
+  dieInPage?: number;
+  /** The ledger's resend guard. */
+  resendGuardMs?: number;
   /** A practice whose `onPage` never settles while `hangFile` exists (a hung callback). */
   hangPractice?: string;
   hangFile?: string;

@@ -12,12 +12,15 @@ import { workerPool } from './worker';
 
 const config = JSON.parse(process.argv[2] as string) as FleetWorkerConfig;
 
+let pagesWritten = 0;
+
 async function main(): Promise<void> {
   const pool = workerPool(config.databaseUrl);
   const boss = new PgBoss({
     connectionString: config.databaseUrl,
     schema: config.bossSchema,
     max: 4,
+    useListenNotify: true,
     superviseIntervalSeconds: 1,
     monitorIntervalSeconds: 1,
   });
@@ -50,6 +53,8 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     heartbeatSeconds: 10,
     pollingIntervalSeconds: 0.5,
+    notifyPollingIntervalSeconds: 2,
+    ...(config.resendGuardMs !== undefined ? { resendGuardMs: config.resendGuardMs } : {}),
     retry: {
       limit: config.retryLimit ?? 8,
       delaySeconds: config.retryDelaySeconds ?? 1,
@@ -81,6 +86,10 @@ async function main(): Promise<void> {
         [practiceId, page.patients.map((p) => p.practicePatientId)],
       );
       if (config.pageDelayMs > 0) await new Promise((r) => setTimeout(r, config.pageDelayMs));
+      // A kill at a fixed point of progress: inside this worker's n-th page's transaction, after its
+      // rows were written and before the commit.
+      if (config.dieInPage !== undefined && ++pagesWritten === config.dieInPage)
+        process.kill(process.pid, 'SIGKILL');
     },
     loadInvites: async (practiceId) => invitesFor(practiceId),
     ...(config.quarantine
@@ -94,11 +103,12 @@ async function main(): Promise<void> {
         }
       : {}),
   });
-  await worker.start();
+  // Jobs are queued before this worker takes any: a worker doomed to die early queues them all.
   if (config.syncOnSignal) process.on('SIGUSR2', () => void worker.syncNow(config.syncNow));
   else await worker.syncNow(config.syncNow);
   for (const practiceId of config.invite)
     await worker.invite(practiceId, 'onboarding', { resendUnknown: config.resendUnknown === true });
+  await worker.start();
   process.once('SIGTERM', () => {
     void (async () => {
       await worker.stop();
