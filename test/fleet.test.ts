@@ -371,6 +371,41 @@ describe('fleet worker', () => {
     }
   });
 
+  it('a 429 pauses the login, not just the practice: no practice behind it is asked, by any worker, until Retry-After', async () => {
+    // 12 practices behind 2 logins (practice i uses login i % 2), two workers.
+    const f = await setUp(12, { concurrency: 2 }, 2);
+    const limited = f.sb.practiceIds[0] as string;
+    f.sb.practice(limited).injectFaults({ count429: 1, retryAfterSeconds: 10 });
+    const login0 = new Set(f.sb.practiceIds.filter((_, i) => i % 2 === 0));
+    try {
+      const workers = [await startWorker(f), await startWorker(f, { syncNow: [] })];
+      await waitFor('drain', async () => (await syncedTotal(f)) === expectedTotal(f), 120_000);
+      const feed = requestLines(f).filter(
+        (l) => typeof l.path === 'string' && l.path.endsWith('/patient') && l.status !== undefined,
+      );
+      const refused = feed.find((l) => l.status === 429);
+      expect(refused).toBeDefined();
+      const pausedUntil = (refused?.at as number) + 9_900;
+      const during = feed.filter(
+        (l) =>
+          (l.at as number) > (refused?.at as number) &&
+          (l.at as number) < pausedUntil &&
+          [...login0].some((id) => (l.path as string).includes(id)),
+      );
+      expect(during).toEqual([]);
+      const counts = await syncedCounts(f);
+      f.sb.practiceIds.forEach((id, i) =>
+        expect(counts.get(id) ?? { rows: 0, distinct: 0 }).toEqual({
+          rows: feedSize(i),
+          distinct: feedSize(i),
+        }),
+      );
+      for (const w of workers) await stopWorker(w);
+    } finally {
+      await tearDown(f);
+    }
+  });
+
   it('dead-letters a practice whose pages keep failing, with a PHI-free error, and syncs the rest', async () => {
     const f = await setUp(4);
     const poisoned = f.sb.practiceIds[1] as string;
