@@ -50,6 +50,7 @@ export class FleetState {
                          (SELECT not_before FROM ${this.logins} WHERE login_key = $3)) AS paused
        ) p`,
       [practiceId, this.worker, loginKey],
+      true,
     );
     const notBefore = (res.rows[0] as { not_before: Date | null } | undefined)?.not_before;
     return notBefore ?? undefined;
@@ -100,6 +101,7 @@ export class FleetState {
         r.notBefore ?? null,
         this.worker,
       ],
+      true,
     );
   }
 }

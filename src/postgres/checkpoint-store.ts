@@ -302,6 +302,7 @@ export class PostgresCheckpointStore<
            WHERE checkpoints.holder IS NULL OR checkpoints.lease_expires_at <= clock_timestamp()
          RETURNING fence::text AS fence, cursor`,
         [...this.ids, this.holder, this.leaseMs],
+        true,
       );
       const row = res.rows[0] as { fence: string; cursor: string | null } | undefined;
       if (row)
@@ -385,7 +386,7 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
     const values = [...this.ctx.ids, this.fence, cursor ?? null, this.ctx.leaseMs];
     if (!apply) {
       const sentAt = performance.now();
-      const res = await run(this.ctx.pool, 'checkpoint.commit', move, values);
+      const res = await run(this.ctx.pool, 'checkpoint.commit', move, values, true);
       return this.afterMove(res.rowCount, sentAt, 'commit');
     }
     const signal = anySignal(control.signal, this.controller.signal);
@@ -420,7 +421,7 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
       await untilAborted(apply(client), signal);
       applying = false;
       const sentAt = performance.now();
-      const res = await run(client, 'checkpoint.commit', move, values);
+      const res = await run(client, 'checkpoint.commit', move, values, true);
       // A refused move throws LeaseLostError, and the catch below rolls the page back.
       if (res.rowCount === 0) this.afterMove(0, sentAt, 'commit');
       await run(client, 'checkpoint.commit', 'COMMIT');
@@ -463,6 +464,7 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
       `UPDATE ${this.ctx.table} SET holder = NULL, lease_expires_at = NULL, lease_renewed_at = NULL
        WHERE ${OURS}`,
       [...this.ctx.ids, this.fence],
+      true,
     ).then(
       () => undefined,
       () => undefined,
@@ -492,6 +494,7 @@ class PostgresRun<C extends SqlPoolClient> implements CheckpointRun<C> {
            WHERE ${OURS}
            RETURNING 1`,
           [...this.ctx.ids, this.fence, this.ctx.leaseMs],
+          true,
         );
         this.afterMove(res.rowCount, sentAt, 'renew');
       } finally {

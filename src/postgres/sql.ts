@@ -2,6 +2,7 @@
  * The little of node-postgres this entry needs, as structural types: the user's own `pg.Pool` fits
  * them, and nothing here imports `pg` (an optional peer dependency).
  */
+import { createHash } from 'node:crypto';
 import { StateStoreError, safeCause } from '../core/errors';
 
 /** What a query returns: the rows and how many were touched. */
@@ -12,10 +13,22 @@ export interface SqlResult {
   rowCount: number | null;
 }
 
+/** A statement with its values, named to be prepared once per connection. */
+export interface SqlQuery {
+  /** The prepared statement's name. */
+  name: string;
+  /** Its text. */
+  text: string;
+  /** Its values, bound to `$1`, `$2`, … */
+  values: unknown[];
+}
+
 /** Anything that runs a parameterised query: a `pg.Pool`, a `pg.Client`, a `pg.PoolClient`. */
 export interface SqlClient {
   /** Runs one parameterised statement (`$1`, `$2`, … bound to `values`). */
   query(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** Runs a named statement, prepared once per connection (node-postgres's query config). */
+  query(query: SqlQuery): Promise<SqlResult>;
 }
 
 /** A connection taken from a pool: `pg.PoolClient`. */
@@ -45,18 +58,37 @@ export function schemaIdent(schema: string): string {
   return `"${schema}"`;
 }
 
-/** Runs one of our statements; a failure becomes a `StateStoreError` carrying its SQLSTATE only. */
+/**
+ * Runs one of our statements; a failure becomes a `StateStoreError` carrying its SQLSTATE only.
+ * `prepared`: the statement is named (after a digest of its text) and prepared once per connection,
+ * for the statements every job runs (the server then plans it once, not at every call).
+ */
 export async function run(
   client: SqlClient,
   operation: string,
   text: string,
   values: unknown[] = [],
+  prepared = false,
 ): Promise<SqlResult> {
   try {
-    return await client.query(text, values);
+    return prepared
+      ? await client.query({ name: statementName(text), text, values })
+      : await client.query(text, values);
   } catch (error) {
     throw new StateStoreError(operation, safeCause(error));
   }
+}
+
+const names = new Map<string, string>();
+
+/** A prepared statement's name: the same text always gets the same one. */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `medfusion_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 /** Takes a connection from the pool; a failure becomes a `StateStoreError`. */

@@ -47,6 +47,8 @@ export interface FleetWorkerConfig {
   resendUnknown?: boolean;
   /** Where the worker appends the request lines its clients log (JSON, one per line). */
   logFile: string;
+  /** Log warnings only (the benchmark: a synchronous append per request is not what it measures). */
+  quiet?: boolean;
   retryDelaySeconds?: number;
   retryLimit?: number;
   /** Set invalid records aside (into fleet_test.quarantined) rather than fail the practice's job. */
@@ -59,6 +61,10 @@ export interface FleetWorkerConfig {
   shutdownTimeoutMs?: number;
   /** pg-boss's timeout of one job, in seconds. */
   jobTimeoutSeconds?: number;
+  /** pg-boss's maintenance intervals: 1 s in tests (fast retries of killed jobs), its own defaults otherwise. @default 'test' */
+  bossIntervals?: 'test' | 'default';
+  /** Create the PgBoss with `useListenNotify` (idle workers woken by new jobs). @default true */
+  notify?: boolean;
   /** Dies (SIGKILL of itself) inside the transaction of its n-th page: a kill at a fixed point. */
   dieInPage?: number;
   /** The ledger's resend guard. */
