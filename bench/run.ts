@@ -4,7 +4,8 @@
  *
  *   npm run bench              # full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick   # fewer rounds and a smaller feed, to try changes
- *   npm run bench -- --fleet   # the fleet throughput alone (1, 2, 4 workers on Node 22)
+ *   npm run bench -- --fleet   # the fleet alone: latency bound, 1 to 4 workers, backfill, idle cost
+ *   npm run bench -- --scale   # 5,000 practices every 5 minutes, 4 workers (about 15 minutes)
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,11 +19,21 @@ import { validateInvites } from '../src/core/validate';
 import { encodePatientBatch, encodePatientElement, wrapPatientBatch } from '../src/xml/documents';
 import { chart } from './chart';
 import { fleetBench, withPostgres, type FleetBench } from './fleet';
+import { scaleBench } from './scale';
 import { fullInvite, fullPatient } from './data';
 import { compare, median } from './stats';
 
 const quick = process.argv.includes('--quick');
 const fleetOnly = process.argv.includes('--fleet');
+const scaleOnly = process.argv.includes('--scale');
+const minutesArg = process.argv.indexOf('--minutes');
+const SCALE = {
+  practices: 5000,
+  workers: 4,
+  concurrency: 4,
+  everyMinutes: 5,
+  minutes: minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10,
+};
 /** The fleet benchmark: steady-state practices, and each worker's concurrency. */
 const FLEET = { practices: quick ? 800 : 2000, concurrency: 4 };
 
@@ -161,6 +172,16 @@ async function main(): Promise<void> {
   log(
     `medfusion-patient-sdk benchmarks${quick ? ' (quick)' : ''}: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
   );
+  if (scaleOnly) {
+    const r = await withPostgres(() => scaleBench(log, SCALE));
+    log(JSON.stringify(r, null, 2));
+    const file = join(__dirname, 'results.json');
+    const results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    results.scale = { date: new Date().toISOString(), command: 'npm run bench -- --scale', ...r };
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    log('\nwrote the scale section of bench/results.json');
+    return;
+  }
   if (fleetOnly) {
     const f = await fleet(log);
     for (const [what, of, value, target, met] of fleetRows(f))

@@ -27,6 +27,11 @@ const serve = (body: string | Uint8Array, type = 'application/xml') =>
         }),
     ),
   );
+/** CPU milliseconds this process spent since `start` (`process.cpuUsage()`): unlike wall time, the same on a busy machine. */
+const cpuMs = (start: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+};
 const outcome = (p: Promise<unknown>) =>
   p.then(
     () => 'ok',
@@ -59,20 +64,20 @@ describe('hostile responses through the client', () => {
     ],
   ])('%s → ResponseParseError', async (_what, body) => {
     serve(body);
-    const started = Date.now();
+    const started = process.cpuUsage();
     const result = await outcome(testClient().patients.getUpdatedPatients());
     expect(result).toBeInstanceOf(ResponseParseError);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(cpuMs(started)).toBeLessThan(2000); // CPU time: the same on a busy machine
   });
 
   it('100,000 nested unknown elements in a small body: parsed iteratively, ignored, quickly', async () => {
     serve(
       `<ns2:PatientBatch xmlns:ns2="http://schema.intuit.com/health/patient/v2">${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}</ns2:PatientBatch>`,
     );
-    const started = Date.now();
+    const started = process.cpuUsage();
     const page = await testClient().patients.getUpdatedPatients();
     expect(page.patients).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(cpuMs(started)).toBeLessThan(2000);
   });
 
   it('a body far larger than a page is cut off at maxResponseBytes, not retried', async () => {
@@ -228,7 +233,7 @@ it('10,000 mutations of the captured fixtures: a result or a MedfusionError, qui
       (which, mutations) => {
         const { f, body } = FIXTURES[which] as { f: string; body: string };
         const input = mutations.reduce(apply, body);
-        const started = performance.now();
+        const started = process.cpuUsage();
         let result: unknown;
         try {
           result = read(f, input);
@@ -240,7 +245,7 @@ it('10,000 mutations of the captured fixtures: a result or a MedfusionError, qui
           else tally.otherMedfusionError++;
         }
         tally.inputs++;
-        tally.slowest = Math.max(tally.slowest, performance.now() - started);
+        tally.slowest = Math.max(tally.slowest, cpuMs(started));
         expect(tally.slowest).toBeLessThan(1000);
         return result === undefined || typeof result === 'object';
       },

@@ -358,7 +358,7 @@ describe('leases', () => {
 });
 
 describe('failures', () => {
-  it('a database it cannot reach is a StateStoreError with a code, never a message from the driver', async () => {
+  it('a database it cannot reach is a StateStoreError with its code, host and what to do, never a message from the driver', async () => {
     const dead = new Pool({
       host: '127.0.0.1',
       port: 1,
@@ -373,9 +373,12 @@ describe('failures', () => {
     expect(error).toBeInstanceOf(StateStoreError);
     expect(error).toMatchObject({
       operation: 'checkpoint.acquire',
-      cause: { code: 'ECONNREFUSED' },
+      cause: { code: 'ECONNREFUSED', host: '127.0.0.1:1' },
     });
-    expect(JSON.stringify(error)).not.toMatch(/CANARY|127\.0\.0\.1/);
+    expect((error as Error).message).toBe(
+      'State store failed during checkpoint.acquire (ECONNREFUSED): nothing listens at 127.0.0.1:1: is PostgreSQL running, and the port right?',
+    );
+    expect(JSON.stringify(error)).not.toMatch(/CANARY|pw-/);
     await dead.end();
   });
 

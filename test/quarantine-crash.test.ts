@@ -77,7 +77,7 @@ const lines = (file: string): Record<string, unknown>[] =>
         .map((l) => JSON.parse(l) as Record<string, unknown>)
     : [];
 
-function runWorker(run: number) {
+function runWorker(run: number, stop: 'before-report' | 'after-report' | 'none') {
   const child = spawn(
     process.execPath,
     [
@@ -90,6 +90,7 @@ function runWorker(run: number) {
       join(dir, 'cursor'),
       dir,
       String(run),
+      stop,
     ],
     { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'ignore'] },
   );
@@ -105,10 +106,12 @@ it('SIGKILL while the poison record is handled: nothing lost, the record reporte
   const store = new FileCheckpointStore(join(dir, 'cursor'));
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   for (let run = 1; run <= KILLS; run++) {
-    const w = runWorker(run);
-    for (let waited = 0; !existsSync(join(dir, `handling-${run}`)) && waited < 30_000; waited += 5)
-      await sleep(5);
-    await sleep(Math.random() * 250); // inside the 300 ms the callback takes
+    // Killed inside the callback at a fixed point, whatever the machine's speed: before it reported
+    // the record, or after (the cursor not yet moved), in turn.
+    const stop = run % 2 === 1 ? 'before-report' : 'after-report';
+    const marker = join(dir, `${stop === 'before-report' ? 'handling' : 'reported'}-${run}`);
+    const w = runWorker(run, stop);
+    for (let waited = 0; !existsSync(marker) && waited < 60_000; waited += 5) await sleep(5);
     expect(w.child.kill('SIGKILL')).toBe(true);
     await w.exited;
     // The cursor never passed the poison page: its record was not yet handed over.
@@ -118,7 +121,7 @@ it('SIGKILL while the poison record is handled: nothing lost, the record reporte
     const savedAt = served.findIndex((s) => s.cursor === saved);
     expect(savedAt).toBeLessThan(poisonAt);
   }
-  const final = await runWorker(KILLS + 1).exited;
+  const final = await runWorker(KILLS + 1, 'none').exited;
   expect(final.code).toBe(0);
   expect(JSON.parse(final.out)).toMatchObject({ quarantined: 1 });
 

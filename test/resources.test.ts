@@ -447,7 +447,7 @@ describe('batches', () => {
     expect(err.lastStatus).toMatchObject({ dataJobId: 'J-1', done: false, state: 'PENDING' });
   });
 
-  it('an abort during a polling sleep rejects within 100 ms', async () => {
+  it('an abort during a polling sleep rejects at once, not after the 10 s pause', async () => {
     serveStates(['PROCESSING']);
     const controller = new AbortController();
     const wait = testClient().batches.waitForCompletion('J-1', {
@@ -458,7 +458,8 @@ describe('batches', () => {
     const aborted = Date.now();
     controller.abort();
     await expect(wait).rejects.toBeInstanceOf(AbortError);
-    expect(Date.now() - aborted).toBeLessThan(100);
+    // Far below the pause it was in, on a machine however busy (the pause would be 10 s).
+    expect(Date.now() - aborted).toBeLessThan(5000);
   });
 
   it('honours Retry-After between polls', async () => {

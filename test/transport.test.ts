@@ -402,7 +402,7 @@ describe('a real server on 127.0.0.1 (what a mock can hide)', () => {
 });
 
 describe('abort', () => {
-  it('rejects within 100 ms while sleeping in a backoff', async () => {
+  it('rejects at once while sleeping in a backoff, not after its 30 s', async () => {
     sequence(FEED, 'get', [() => failure(503, undefined, { 'retry-after': '30' })]);
     const controller = new AbortController();
     const call = testClient({
@@ -412,10 +412,10 @@ describe('abort', () => {
     const aborted = Date.now();
     controller.abort();
     await expect(call).rejects.toBeInstanceOf(AbortError);
-    expect(Date.now() - aborted).toBeLessThan(100);
+    expect(Date.now() - aborted).toBeLessThan(15_000); // half the backoff, however busy the machine
   });
 
-  it('rejects within 100 ms during a request', async () => {
+  it('rejects at once during a request, not when its 5 s answer comes', async () => {
     sequence(FEED, 'get', [
       async () => {
         await delay(5000);
@@ -428,7 +428,7 @@ describe('abort', () => {
     const aborted = Date.now();
     controller.abort();
     await expect(call).rejects.toBeInstanceOf(AbortError);
-    expect(Date.now() - aborted).toBeLessThan(100);
+    expect(Date.now() - aborted).toBeLessThan(2500); // half the answer's delay
   });
 
   it('an already aborted signal sends nothing', async () => {

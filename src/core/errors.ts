@@ -281,6 +281,8 @@ export interface SafeCause {
   name: string;
   /** Its code, such as `ECONNREFUSED` or `ECONNRESET`. */
   code?: string;
+  /** The host and port a connection failed to reach (`127.0.0.1:5432`): infrastructure, never a value. */
+  host?: string;
 }
 
 /** The connection failed (refused, reset, DNS). */
@@ -583,27 +585,79 @@ export class LeaseHeldError extends MedfusionError {
 /**
  * A durable store (checkpoint or invitation ledger) failed: the database refused or could not be
  * reached, or a file could not be written. Carries the failure's class and code (a SQLSTATE such as
- * `40001`, or `ENOENT`), never its text: database messages can quote row values.
+ * `40001`, or `ENOENT`), and for the usual ones what it means and what to do; never its text:
+ * database messages can quote row values.
  */
 export class StateStoreError extends MedfusionError {
   static override readonly brand: string = 'StateStoreError';
+  /** What to do about it, when the code is a usual one. */
+  readonly hint?: string;
+
   constructor(
     /** What the store was doing, such as `checkpoint.acquire` or `ledger.claim`. */
     readonly operation: string,
-    /** The failure underneath: class and code only. */
+    /** The failure underneath: class and code only (and the host of a connection failure). */
     override readonly cause: SafeCause,
   ) {
-    super(`State store failed during ${operation}${cause.code ? ` (${cause.code})` : ''}`);
+    const known = STATE_STORE_CODES[cause.code ?? ''];
+    const hint = known?.(cause.host);
+    super(
+      `State store failed during ${operation}${cause.code ? ` (${cause.code})` : ''}` +
+        (hint ? `: ${hint}` : ''),
+    );
+    if (hint !== undefined) this.hint = hint;
   }
 }
 
-/** The class and code of any thrown value, for a {@link SafeCause}: never its message. */
+/** What the usual codes mean and what to do, by SQLSTATE or errno code. Never a value. */
+const STATE_STORE_CODES: Record<string, (host?: string) => string> = {
+  '28P01': () => 'the password was refused: check the user and password of the database URL',
+  '28000': () => 'the database refused this user: check the user, and pg_hba.conf',
+  '3D000': () => 'the database does not exist: create it, or check the name in the database URL',
+  '3F000': () => 'the schema does not exist: run migrate() once (a FleetWorker does at start)',
+  '42P01': () => "a table is missing: run migrate() once (a FleetWorker's start does)",
+  '42703': () => "a column is missing: run migrate() once to upgrade the SDK's tables",
+  '42501': () =>
+    "this user lacks a privilege on the SDK's tables: grant it, or run migrate() as their owner",
+  '53300': () =>
+    'the database has no connection left: lower the pools (pg, pg-boss) or raise max_connections',
+  '57P01': () => 'the database is shutting down: it is retried when it is back',
+  '57P03': () => 'the database is starting up: it is retried when it accepts connections',
+  '40001': () => 'a serialization failure: another transaction won; it is retried',
+  '40P01': () => 'a deadlock was broken by the database; it is retried',
+  '25P03': () => 'a transaction stayed idle longer than the lease and the database ended it',
+  ECONNREFUSED: (host) =>
+    `nothing listens at ${host ?? 'the database host and port'}: is PostgreSQL running, and the port right?`,
+  ENOTFOUND: (host) =>
+    `the host ${host ?? 'of the database URL'} cannot be resolved: check the host name`,
+  EAI_AGAIN: (host) =>
+    `the host ${host ?? 'of the database URL'} could not be resolved now: DNS is unavailable`,
+  ETIMEDOUT: (host) =>
+    `no answer from ${host ?? 'the database host'}: a firewall, or the wrong host or port`,
+  ECONNRESET: () => 'the database closed the connection: it is retried',
+  ENOENT: () => 'the file or its directory does not exist: create the directory',
+  EACCES: () => 'permission denied: give this process write access to the directory',
+};
+
+/**
+ * The class and code of any thrown value, for a {@link SafeCause}: never its message. A Node.js
+ * connection failure also names the host and port it tried (`address`/`hostname` and `port`).
+ */
 export function safeCause(error: unknown): SafeCause {
   if (typeof error !== 'object' || error === null) return { name: typeof error };
-  const { name, code } = error as { name?: unknown; code?: unknown };
+  const { name, code, address, hostname, port } = error as Record<string, unknown>;
+  const where =
+    typeof address === 'string' ? address : typeof hostname === 'string' ? hostname : undefined;
+  const host =
+    where !== undefined && /^[\w.:[\]-]{1,255}$/.test(where)
+      ? typeof port === 'number'
+        ? `${where}:${port}`
+        : where
+      : undefined;
   return {
     name: typeof name === 'string' ? name : 'Error',
     ...(typeof code === 'string' ? { code } : {}),
+    ...(host !== undefined ? { host } : {}),
   };
 }
 

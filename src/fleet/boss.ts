@@ -36,6 +36,8 @@ export interface BossQueueOptions {
   deadLetter?: string;
   /** A new job wakes idle workers at once (LISTEN/NOTIFY; needs `useListenNotify` on the PgBoss). */
   notify?: boolean;
+  /** How long a finished job is kept before pg-boss deletes it, in seconds. */
+  deleteAfterSeconds?: number;
 }
 
 /** A job of a bulk `insert`. */
@@ -64,6 +66,8 @@ export interface BossQueueInfo {
   policy?: string;
   /** Whether new jobs NOTIFY. */
   notify?: boolean;
+  /** How long a finished job is kept, in seconds. */
+  deleteAfterSeconds?: number;
 }
 
 /** Options of `send` and `schedule`. */
@@ -131,7 +135,10 @@ export interface FleetBoss {
   /** A queue's settings, or `null`. */
   getQueue(name: string): Promise<BossQueueInfo | null>;
   /** Changes settings of an existing queue. */
-  updateQueue(name: string, options?: { notify?: boolean }): Promise<void>;
+  updateQueue(
+    name: string,
+    options?: { notify?: boolean; deleteAfterSeconds?: number },
+  ): Promise<void>;
 }
 
 /** The fleet's queue names under a prefix. */

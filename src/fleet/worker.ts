@@ -134,15 +134,21 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
 
   /**
    * A queue made by 0.2 keeps its policy (`stately`: a killed job's retry that met a queued job of
-   * its practice was dead-lettered); it is said once in the log. New jobs wake idle workers (notify).
+   * its practice was dead-lettered); it is said once in the log. Its notify and retention are set.
    */
   private async upgradeQueue(queue: string): Promise<void> {
     const found = await this.o.boss.getQueue(queue);
-    if (found && found.policy !== 'singleton')
+    if (!found) return;
+    if (found.policy !== 'singleton')
       this.ctx.report('sync', 'warn', {
         message: `queue ${queue} has policy ${String(found.policy)}: use a new queuePrefix for 'singleton' (docs/fleet.md)`,
       });
-    if (found && !found.notify) await this.o.boss.updateQueue(queue, { notify: true });
+    const keep = this.options.queueOptions.deleteAfterSeconds;
+    if (!found.notify || found.deleteAfterSeconds !== keep)
+      await this.o.boss.updateQueue(queue, {
+        notify: true,
+        ...(keep !== undefined ? { deleteAfterSeconds: keep } : {}),
+      });
   }
 
   /**

@@ -2,6 +2,11 @@
  * Which proxy the client's requests go through, decided once at construction and shown in
  * `client.options.proxy`, so that a proxy taken from the environment is never a surprise. The
  * loopback sandbox is never proxied. axios is then given exactly this (never its own env lookup).
+ *
+ * From the environment, the rules are `proxy-from-env`'s (what axios itself would do), and
+ * `test/proxy.test.ts` proves the two agree: `<scheme>_proxy`, then `ALL_PROXY`, lower case before
+ * upper case; `NO_PROXY` entries match a host exactly, or a domain with a leading `.` or `*.`, and
+ * only on their port when they give one (`host:8443`); `*` matches everything.
  */
 import { ConfigurationError } from '../core/errors';
 
@@ -15,7 +20,14 @@ export type ResolvedProxy =
       /** `http://host:port` of the proxy, credentials removed. */
       url: string;
       /** Where it came from: the `proxy` option or the environment variable that named it. */
-      source: 'option' | 'HTTPS_PROXY' | 'https_proxy' | 'HTTP_PROXY' | 'http_proxy';
+      source:
+        | 'option'
+        | 'HTTPS_PROXY'
+        | 'https_proxy'
+        | 'HTTP_PROXY'
+        | 'http_proxy'
+        | 'ALL_PROXY'
+        | 'all_proxy';
     };
 
 /** What the transport hands axios (`auth` only when the proxy URL had credentials). */
@@ -36,15 +48,26 @@ export function resolveProxy(
   if (option === undefined || option === 'environment') {
     if (loopback) return { shown: false, axios: false };
     const target = new URL(baseUrl);
-    const names =
-      target.protocol === 'https:'
-        ? (['HTTPS_PROXY', 'https_proxy'] as const)
-        : (['HTTP_PROXY', 'http_proxy'] as const);
-    const source = names.find((n) => (env[n] ?? '').trim() !== '');
-    if (!source || bypassed(target.hostname, env.NO_PROXY ?? env.no_proxy)) {
+    const scheme = target.protocol.slice(0, -1) as 'http' | 'https';
+    const names = (
+      scheme === 'https'
+        ? ['https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY']
+        : ['http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY']
+    ) as Exclude<Exclude<ResolvedProxy, false>['source'], 'option'>[];
+    const source = names.find((n) => (env[n] ?? '') !== '');
+    const port = Number(target.port || (scheme === 'https' ? 443 : 80));
+    // The host as written, brackets of an IPv6 address kept (what NO_PROXY entries are compared with).
+    const host = target.host.replace(/:\d*$/, '');
+    if (!source || bypassed(host, port, env.no_proxy || env.NO_PROXY)) {
       return { shown: false, axios: false };
     }
-    return fromUrl(env[source] as string, source, 'proxy (environment)');
+    const value = env[source] as string;
+    // A proxy given without a scheme takes the target's (as proxy-from-env does).
+    return fromUrl(
+      value.includes('://') ? value : `${scheme}://${value}`,
+      source,
+      'proxy (environment)',
+    );
   }
   if (option === false) return { shown: false, axios: false };
   if (typeof option === 'string') return fromUrl(option, 'option', 'proxy');
@@ -84,15 +107,21 @@ function fromUrl(
   };
 }
 
-/** `NO_PROXY`: `*`, or a list of hosts and domain suffixes (`.example.com`, `example.com`). */
-function bypassed(host: string, noProxy: string | undefined): boolean {
-  if (!noProxy) return false;
+/**
+ * Whether `NO_PROXY` exempts `host` on `port`: `*`; an entry with a port only on that port; a bare
+ * host only itself; `.example.com` or `*.example.com` any host ending so.
+ */
+function bypassed(host: string, port: number, noProxy: string | undefined): boolean {
+  const list = (noProxy ?? '').toLowerCase();
+  if (list === '') return false;
+  if (list === '*') return true;
   const h = host.toLowerCase();
-  return noProxy
-    .split(/[\s,]+/)
-    .map((e) => e.trim().toLowerCase().replace(/:\d+$/, ''))
-    .filter(Boolean)
-    .some(
-      (e) => e === '*' || h === e.replace(/^\./, '') || h.endsWith(e.startsWith('.') ? e : `.${e}`),
-    );
+  return list.split(/[,\s]/).some((entry) => {
+    if (entry === '') return false;
+    const m = /^(.+):(\d+)$/.exec(entry);
+    const name = m ? (m[1] as string) : entry;
+    if (m && Number(m[2]) !== port) return false;
+    if (!/^[.*]/.test(name)) return h === name;
+    return h.endsWith(name.startsWith('*') ? name.slice(1) : name);
+  });
 }

@@ -4,7 +4,8 @@
  * worker process is configured and started, and each practice's deterministic invitation list.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Credentials, PatientInvite } from 'medfusion-patient-sdk';
 import { sampleInvite } from 'medfusion-patient-sdk/sandbox';
@@ -42,6 +43,8 @@ export interface FleetWorkerConfig {
   syncNow: string[];
   /** Send the `syncNow` jobs on SIGUSR2 rather than at start (the benchmark's starting gun). */
   syncOnSignal?: boolean;
+  /** Schedules every practice of `schedule.practices` every `schedule.everyMinutes` at start. */
+  schedule?: { practices: string[]; everyMinutes: number };
   /** Invitation jobs to send at start, one list per practice (ref `onboarding`). */
   invite: string[];
   resendUnknown?: boolean;
@@ -74,12 +77,24 @@ export interface FleetWorkerConfig {
   hangFile?: string;
 }
 
-/** Starts a worker process on Node 22. */
+/**
+ * Starts a worker process on Node 22. Its configuration goes on the command line as JSON, or in a
+ * file (`@<path>`) when it is too long for one argument (thousands of practice ids).
+ */
 export function spawnFleetWorker(config: FleetWorkerConfig): ChildProcess {
+  let arg = JSON.stringify(config);
+  if (arg.length > 32_000) {
+    const file = join(mkdtempSync(join(tmpdir(), 'fleet-config-')), 'config.json');
+    writeFileSync(file, arg);
+    arg = `@${file}`;
+  }
   return spawn(
     node22(),
-    ['--import', 'tsx', join(root, 'test', 'scripts', 'fleet-worker.ts'), JSON.stringify(config)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--import', 'tsx', join(root, 'test', 'scripts', 'fleet-worker.ts'), arg],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
 }
 

@@ -2,7 +2,7 @@
 // the JSON on its command line (FleetWorkerConfig); prints `ready` once working and its counters as
 // JSON when it stops on SIGTERM. Each page's patients are inserted, in the checkpoint's transaction,
 // into fleet_test.synced: a patient delivered twice or never shows there.
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { PgBoss } from 'pg-boss';
 import type { PoolClient } from 'pg';
 import type { Logger } from '../../src/index';
@@ -10,7 +10,10 @@ import { FleetWorker } from '../../src/fleet/index';
 import { invitesFor, type FleetWorkerConfig } from '../helpers/fleet';
 import { workerPool } from './worker';
 
-const config = JSON.parse(process.argv[2] as string) as FleetWorkerConfig;
+const arg = process.argv[2] as string;
+const config = JSON.parse(
+  arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg,
+) as FleetWorkerConfig;
 
 let pagesWritten = 0;
 
@@ -106,6 +109,11 @@ async function main(): Promise<void> {
         }
       : {}),
   });
+  if (config.schedule) {
+    const { practices, everyMinutes } = config.schedule;
+    for (let i = 0; i < practices.length; i += 500)
+      await worker.schedule(practices.slice(i, i + 500), { everyMinutes });
+  }
   // Jobs are queued before this worker takes any: a worker doomed to die early queues them all.
   if (config.syncOnSignal) process.on('SIGUSR2', () => void worker.syncNow(config.syncNow));
   else await worker.syncNow(config.syncNow);
