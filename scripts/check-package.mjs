@@ -100,8 +100,14 @@ try {
   }
 
   // 2. TypeScript 7 and msw 3, what `npm i -D typescript msw` installs now. TypeScript 7 has no
-  //    node10 resolution any more; msw 3 needs Node 22.12+, so it runs on the matrix versions.
-  const app3 = consumer('consumer-msw3', [`msw@${MSW3}`, `typescript@${TS7}`]);
+  //    node10 resolution any more; msw 3 needs Node 22.12+, so it runs on the matrix versions, and
+  //    so does OpenTelemetry's SDK 3 (Node 22.15+), installed here beside the optional peer.
+  const otel = [
+    '@opentelemetry/api',
+    '@opentelemetry/sdk-trace',
+    '@opentelemetry/context-async-hooks',
+  ].map((name) => `${name}@${devVersion(name)}`);
+  const app3 = consumer('consumer-msw3', [`msw@${MSW3}`, `typescript@${TS7}`, ...otel]);
   compile(join(app3, 'node_modules', '.bin', 'tsc'), app3, [
     ['nodenext', 'nodenext', ['consumer.ts', 'consumer-cjs.cts']],
     ['esnext', 'bundler', ['consumer.ts']],
@@ -112,6 +118,9 @@ try {
     console.log(`-- node ${version}, msw 3`);
     run(node, ['consumer-msw.mjs'], { cwd: app3 });
     run(node, ['consumer.cjs'], { cwd: app3 });
+    // With `@opentelemetry/api` installed (an optional peer), as ESM and as CommonJS.
+    run(node, ['consumer-otel.mjs'], { cwd: app3 });
+    run(node, ['consumer-otel.mjs', 'cjs'], { cwd: app3 });
   }
   console.log('package check passed');
 } finally {

@@ -2,11 +2,13 @@
  * The client: validates options, builds the one transport, and creates the resources. Nothing
  * else lives here: retries, auth, logging and XML each have their own file.
  */
+import { noInstrumentation, type Instrumentation } from './core/instrumentation';
 import { TokenProvider } from './internal/auth';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './internal/options';
 import { Transport } from './internal/transport';
 import { Batches } from './resources/batches';
 import { Patients } from './resources/patients';
+import { openTelemetry } from './telemetry/open-telemetry';
 import { VERSION } from './version';
 
 /**
@@ -26,6 +28,8 @@ export class MedfusionClient {
   readonly options: ResolvedOptions;
   /** @internal */
   readonly transport: Transport;
+  /** @internal Spans and metrics: OpenTelemetry when installed and `telemetry` is not `false`. */
+  readonly instrumentation: Instrumentation;
   /** Invite patients, read the feed, sync. */
   readonly patients: Patients;
   /** Follow submitted batches. */
@@ -38,6 +42,7 @@ export class MedfusionClient {
   constructor(private readonly given: ClientOptions = {}) {
     this.options = resolveOptions(given);
     const o = this.options;
+    this.instrumentation = o.telemetry ? openTelemetry() : noInstrumentation;
     this.transport = new Transport({
       baseUrl: o.baseUrl,
       timeoutMs: o.timeoutMs,
@@ -48,6 +53,7 @@ export class MedfusionClient {
       userAgent: `medfusion-patient-sdk/${VERSION} node/${process.versions.node}`,
       proxy: o.axiosProxy,
       limiter: o.requestLimiter,
+      instrumentation: this.instrumentation,
     });
     if (o.proxy) {
       o.logger.info('medfusion requests go through a proxy', {

@@ -82,6 +82,8 @@ export interface BulkPlan<T> {
   newBatchId: () => string | undefined;
   /** The caller's own `BatchId` (a deliberate resubmission of one batch). */
   batchId?: string;
+  /** Told the run's report when every batch has settled (for telemetry). */
+  onReport?: (report: InvitationReport) => void;
   ledger?: {
     ledger: InvitationLedger;
     practiceId: string;
@@ -186,6 +188,7 @@ export async function sendBulk<T extends { practicePatientId: string }>(
     ...report.changed.filter((c) => !c.resent).map((c) => c.practicePatientId),
   ]);
   const notSent = plan.items.map((i) => i.practicePatientId).filter((id) => !done.has(id));
+  plan.onReport?.(report);
   if (failed.length > 0 || notSent.length > 0)
     throw withReport(new PartialSubmissionError(all, failed, notSent), report);
   return withReport(all, report);

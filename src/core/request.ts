@@ -25,6 +25,8 @@ export interface RequestSpec {
   path: string;
   /** The path as logged and shown in errors: secrets in it replaced by a placeholder. */
   logPath?: string;
+  /** The route with placeholders (`/v2/practice/{practiceId}/patient`), for telemetry. */
+  route?: string;
   query?: Record<string, string | number | undefined>;
   body?: string;
   contentType?: string;

@@ -1,4 +1,5 @@
 import type { CursorFormat } from './cursor';
+import type { Instrumentation } from './instrumentation';
 import type { Logger } from './logger';
 import type { Requester } from './request';
 import type { ApiVersion } from '../models/enums';
@@ -27,6 +28,8 @@ export interface ClientCore {
   readonly options: ResourceOptions;
   /** @internal */
   readonly transport: Requester;
+  /** @internal Spans and metrics (a no-op without OpenTelemetry). */
+  readonly instrumentation: Instrumentation;
 }
 
 /** Base of the resource classes: they stay thin and hand requests to the transport. */
@@ -42,5 +45,10 @@ export abstract class APIResource {
   /** @internal `/{version}/practice/{practiceId}` with the practice id encoded as one segment. */
   protected practicePath(version: ApiVersion = this.core.options.apiVersion): string {
     return `/${version}${path`/practice/${this.core.options.practiceId}`}`;
+  }
+
+  /** @internal The same as a route template, for telemetry: `/{version}/practice/{practiceId}`. */
+  protected practiceRoute(version: ApiVersion = this.core.options.apiVersion): string {
+    return `/${version}/practice/{practiceId}`;
   }
 }

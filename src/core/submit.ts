@@ -26,13 +26,20 @@ export function senderDevice(core: ClientCore, now = new Date()): Device {
 /** Sends one XML body that starts a processing job and returns the job to follow. */
 export async function submit(
   core: ClientCore,
-  req: { path: string; body: string; batchId?: string; practicePatientIds: string[] },
+  req: {
+    path: string;
+    route: string;
+    body: string;
+    batchId?: string;
+    practicePatientIds: string[];
+  },
   options?: RequestOptions,
 ): Promise<BatchSubmission> {
   const { batchId, practicePatientIds } = req;
   const res = await core.transport.request({
     method: 'POST',
     path: req.path,
+    route: req.route,
     body: req.body,
     contentType: 'application/xml',
     accept: 'application/xml',

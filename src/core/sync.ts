@@ -16,6 +16,7 @@ import {
   ValidationError,
   type CursorRule,
 } from './errors';
+import type { Instrumentation, OperationSpan } from './instrumentation';
 import { MAX_TIMER_MS } from './limits';
 import type { Logger } from './logger';
 import { withLastResponse, type HasLastResponse } from './response-info';
@@ -136,6 +137,10 @@ export interface SyncContext {
   apiVersion: string;
   cursorFormat: CursorFormat;
   logger: Logger;
+  /** Counts pages and patients. */
+  instrumentation?: Instrumentation;
+  /** The run's span: its pages and patients so far. */
+  span?: OperationSpan;
 }
 
 export async function runSync<Tx>(
@@ -226,6 +231,14 @@ export async function runSync<Tx>(
       }
       pages++;
       patients += page.patients.length;
+      context.instrumentation?.add('medfusion.sync.pages', 1);
+      context.instrumentation?.add('medfusion.sync.patients', page.patients.length);
+      context.span?.set({
+        'medfusion.sync.pages': pages,
+        'medfusion.sync.patients': patients,
+        'medfusion.sync.quarantined': quarantined,
+        'medfusion.sync.uncheckpointed_pages': uncheckpointedPages,
+      });
       opts.onProgress?.({ pages, patients, ...(cursor !== undefined ? { cursor } : {}) });
     }
   } catch (error) {

@@ -93,6 +93,7 @@ export class TokenProvider implements TokenSource {
       this.transport.request({
         method: 'POST',
         path: '/v1/oauth2/token',
+        route: '/v1/oauth2/token',
         body: new URLSearchParams({
           grant_type: 'password',
           username: creds.username,
@@ -131,6 +132,7 @@ export class TokenProvider implements TokenSource {
         method: 'GET',
         path: `/v1/oauth2/oauthapplication/${encodePathSegment(appToken)}`,
         logPath: '/v1/oauth2/oauthapplication/{appToken}',
+        route: '/v1/oauth2/oauthapplication/{appToken}',
         accept: 'application/json',
         auth: { kind: 'none' },
         idempotent: true,

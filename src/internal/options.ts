@@ -104,6 +104,12 @@ export interface ClientOptions {
    * @default no cap
    */
   requestLimiter?: RequestLimiter;
+  /**
+   * Report spans and metrics through `@opentelemetry/api` when it is installed: a client span per
+   * HTTP attempt, a span per sync and invitation run, and the metrics of docs/operations.md; never a
+   * patient value, query string, header value or body. `false` reports nothing. @default true
+   */
+  telemetry?: boolean;
 }
 
 /** The options in force, defaults filled in (`client.options`). */
@@ -142,6 +148,8 @@ export interface ResolvedOptions {
   tokenCache: TokenCache | undefined;
   /** The shared cap on requests in flight, when one was given. */
   requestLimiter: RequestLimiter | undefined;
+  /** Whether spans and metrics are reported (when `@opentelemetry/api` is installed). */
+  telemetry: boolean;
 }
 
 const fail = (option: string, rule: string): never => {
@@ -335,6 +343,10 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
       'RequestLimiter',
       'acquire',
     ),
+    telemetry:
+      o.telemetry === undefined || typeof o.telemetry === 'boolean'
+        ? o.telemetry !== false
+        : fail('telemetry', 'must be true or false'),
   };
   // Not enumerable: a proxy's credentials must not show when the options are logged or inspected.
   Object.defineProperty(resolved, 'axiosProxy', { value: proxy.axios, enumerable: false });

@@ -17,6 +17,7 @@ import {
   type SafeCause,
   ValidationError,
 } from '../core/errors';
+import { errorTypeOf, type HttpAttempt, type Instrumentation } from '../core/instrumentation';
 import { MAX_TIMER_MS } from '../core/limits';
 import type { RequestOptions, RequestSpec, Requester } from '../core/request';
 import type { RawResponse, ResponseHeaders } from '../core/response-info';
@@ -53,6 +54,8 @@ export interface TransportConfig {
   proxy: AxiosProxy | false;
   /** A cap on requests in flight shared with other clients; a slot is held for each attempt only. */
   limiter?: RequestLimiter | undefined;
+  /** Spans and metrics of each attempt. */
+  instrumentation: Instrumentation;
 }
 
 const REQUEST_ID_HEADERS = ['x-request-id', 'x-correlation-id', 'x-amzn-requestid'];
@@ -63,11 +66,13 @@ export class Transport implements Requester {
 
   /** `host:port` of the base URL, named in connection errors. */
   private readonly host: string;
+  private readonly base: URL;
   /** The path of the base URL (`/api` in `https://host/api`), which every request path is under. */
   private readonly basePath: string;
 
   constructor(readonly config: TransportConfig) {
     const base = new URL(config.baseUrl);
+    this.base = base;
     this.host = base.host;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.http = axios.create({
@@ -99,7 +104,9 @@ export class Transport implements Requester {
       const started = Date.now();
       let res: AxiosResponse<string>;
       try {
-        res = await this.send(spec, token).finally(() => release?.());
+        res = await this.config.instrumentation
+          .http(this.attempt(spec, attempt), (trace) => this.send(spec, token, trace))
+          .finally(() => release?.());
       } catch (failure) {
         const error = failure as MedfusionError;
         this.log('warn', spec, { attempt, durationMs: Date.now() - started, error: error.name });
@@ -109,7 +116,7 @@ export class Transport implements Requester {
         }
         // Only transport failures are worth another try (not an abort, not an oversized body).
         if (!(error instanceof ConnectionError) || attempt >= maxRetries) throw error;
-        await this.backoff(spec, attempt, undefined, signal);
+        await this.backoff(spec, attempt, undefined, signal, errorTypeOf(error));
         continue;
       }
 
@@ -153,7 +160,7 @@ export class Transport implements Requester {
       if (retryable && attempt < maxRetries) {
         const wish = retryAfterMs(headers);
         if (wish === undefined || wish <= this.config.backoff.maxRetryAfterMs) {
-          await this.backoff(spec, attempt, wish, signal);
+          await this.backoff(spec, attempt, wish, signal, String(res.status));
           continue;
         }
       }
@@ -173,15 +180,40 @@ export class Transport implements Requester {
     spec: RequestSpec,
     attempt: number,
     wish: number | undefined,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    reason: string,
   ) {
     const delayMs = wish ?? backoffDelay(attempt, this.config.backoff);
     this.log('info', spec, { attempt, retryInMs: delayMs });
+    this.config.instrumentation.add('medfusion.client.retries', 1, {
+      'http.request.method': spec.method,
+      'server.address': this.base.hostname,
+      'error.type': reason,
+      ...(spec.route ? { 'url.template': spec.route } : {}),
+    });
     await sleep(delayMs, signal);
   }
 
+  /** What telemetry knows of an attempt: no query, no header, no body. */
+  private attempt(spec: RequestSpec, attempt: number): HttpAttempt {
+    const { protocol, hostname, port } = this.base;
+    return {
+      method: spec.method,
+      scheme: protocol,
+      host: hostname.replace(/^\[|\]$/g, ''),
+      port: port ? Number(port) : protocol === 'https:' ? 443 : 80,
+      path: this.basePath + (spec.logPath ?? spec.path),
+      ...(spec.route ? { route: this.basePath + spec.route } : {}),
+      resendCount: attempt,
+    };
+  }
+
   /** One attempt. Rejects only with SDK errors. */
-  private async send(spec: RequestSpec, token: string | undefined): Promise<AxiosResponse<string>> {
+  private async send(
+    spec: RequestSpec,
+    token: string | undefined,
+    trace: Record<string, string>,
+  ): Promise<AxiosResponse<string>> {
     const timeoutMs = spec.options?.timeoutMs ?? this.config.timeoutMs;
     const caller = spec.options?.signal;
     const controller = new AbortController();
@@ -194,6 +226,7 @@ export class Transport implements Requester {
     caller?.addEventListener('abort', onAbort, { once: true });
 
     const headers: Record<string, string> = {
+      ...trace,
       Accept: spec.accept,
       'User-Agent': this.config.userAgent,
     };

@@ -131,6 +131,7 @@ export class Batches extends APIResource {
     const res = await this.core.transport.request({
       method: 'GET',
       path: `/v1${path`/practice/${this.core.options.practiceId}/processingStatus/${dataJobId}`}`,
+      route: '/v1/practice/{practiceId}/processingStatus/{dataJobId}',
       accept: 'application/xml',
       auth: { kind: 'bearer' },
       idempotent: true,

@@ -175,28 +175,53 @@ export class Patients extends APIResource {
       throw new ValidationError('options', [{ path: 'options.ledger', rule: 'InvitationLedger' }]);
     }
     const o = this.core.options;
-    return sendBulk(
-      {
-        items: valid,
-        batchSize,
-        concurrency: range('options.concurrency', concurrency, 1, 8, 2),
-        ...(onProgress ? { onProgress } : {}),
-        ...(request.signal ? { signal: request.signal } : {}),
-        newBatchId: () => (o.apiVersion === 'v3' ? undefined : newBatchId()),
-        ...(batchId !== undefined ? { batchId } : {}),
-        ...(ledger
-          ? {
-              ledger: {
-                ledger,
-                practiceId: o.practiceId,
-                resendUnknown: resendUnknown === true,
-                resendChanged: resendChanged === true,
-              },
-            }
-          : {}),
-      },
-      (chunk, id) =>
-        this.postBatch(chunk, { ...request, ...(id !== undefined ? { batchId: id } : {}) }),
+    const attributes = {
+      'medfusion.practice.id': o.practiceId,
+      'medfusion.invitation.patients': valid.length,
+      'medfusion.invitation.ledger': ledger !== undefined,
+    };
+    return this.core.instrumentation.operation('medfusion.invitations', attributes, (span) =>
+      sendBulk(
+        {
+          items: valid,
+          batchSize,
+          concurrency: range('options.concurrency', concurrency, 1, 8, 2),
+          ...(onProgress ? { onProgress } : {}),
+          ...(request.signal ? { signal: request.signal } : {}),
+          newBatchId: () => (o.apiVersion === 'v3' ? undefined : newBatchId()),
+          ...(batchId !== undefined ? { batchId } : {}),
+          onReport: (r) => {
+            span.set({
+              'medfusion.invitation.sent': r.sent,
+              'medfusion.invitation.already_accepted': r.alreadyAccepted,
+              'medfusion.invitation.changed': r.changed.length,
+              'medfusion.invitation.unknown_resent': r.unknownResent,
+            });
+            const count = (result: string, n: number): void => {
+              if (n > 0)
+                this.core.instrumentation.add('medfusion.invitation.patients', n, {
+                  'medfusion.invitation.result': result,
+                });
+            };
+            count('sent', r.sent - r.unknownResent);
+            count('unknown-resent', r.unknownResent);
+            count('already-accepted', r.alreadyAccepted);
+            count('changed', r.changed.filter((c) => !c.resent).length);
+          },
+          ...(ledger
+            ? {
+                ledger: {
+                  ledger,
+                  practiceId: o.practiceId,
+                  resendUnknown: resendUnknown === true,
+                  resendChanged: resendChanged === true,
+                },
+              }
+            : {}),
+        },
+        (chunk, id) =>
+          this.postBatch(chunk, { ...request, ...(id !== undefined ? { batchId: id } : {}) }),
+      ),
     );
   }
 
@@ -244,26 +269,35 @@ export class Patients extends APIResource {
   async sync<Tx>(options: SyncOptions<Tx>): Promise<SyncResult> {
     const { prefetch, max, invalidRecords, includeRawRecord } = options;
     const o = this.core.options;
-    return runSync(
-      (since, control) =>
-        this.feed(
-          {
-            ...(since !== undefined ? { since } : {}),
-            ...(max !== undefined ? { max } : {}),
-            prefetch: prefetch ?? true,
-            ...(invalidRecords !== undefined ? { invalidRecords } : {}),
-            ...(includeRawRecord !== undefined ? { includeRawRecord } : {}),
-          },
-          { signal: control.signal },
-          control.beforeFetch,
-        ),
-      options,
-      {
-        practiceId: o.practiceId,
-        apiVersion: o.apiVersion,
-        cursorFormat: o.cursorFormat,
-        logger: o.logger,
-      },
+    const { instrumentation } = this.core;
+    const attributes = {
+      'medfusion.practice.id': o.practiceId,
+      'medfusion.sync.delivery': options?.delivery ?? 'at-least-once',
+    };
+    return instrumentation.operation('medfusion.sync', attributes, (span) =>
+      runSync(
+        (since, control) =>
+          this.feed(
+            {
+              ...(since !== undefined ? { since } : {}),
+              ...(max !== undefined ? { max } : {}),
+              prefetch: prefetch ?? true,
+              ...(invalidRecords !== undefined ? { invalidRecords } : {}),
+              ...(includeRawRecord !== undefined ? { includeRawRecord } : {}),
+            },
+            { signal: control.signal },
+            control.beforeFetch,
+          ),
+        options,
+        {
+          practiceId: o.practiceId,
+          apiVersion: o.apiVersion,
+          cursorFormat: o.cursorFormat,
+          logger: o.logger,
+          instrumentation,
+          span,
+        },
+      ),
     );
   }
 
@@ -301,6 +335,7 @@ export class Patients extends APIResource {
       const res = await this.core.transport.request({
         method: 'GET',
         path: `${this.practicePath()}/patient`,
+        route: `${this.practiceRoute()}/patient`,
         query: { since: cursor, max },
         accept: 'application/xml',
         auth: { kind: 'bearer' },
@@ -356,6 +391,7 @@ export class Patients extends APIResource {
       this.core,
       {
         path: `${this.practicePath('v3')}/patient/cancelinvitation`,
+        route: `${this.practiceRoute('v3')}/patient/cancelinvitation`,
         body: encodeCancelInvitation(practicePatientIds),
         practicePatientIds,
       },
@@ -383,6 +419,7 @@ export class Patients extends APIResource {
       this.core,
       {
         path: `${this.practicePath()}/patient`,
+        route: `${this.practiceRoute()}/patient`,
         body,
         ...(batchId ? { batchId } : {}),
         practicePatientIds,
