@@ -30,6 +30,7 @@ module.exports = {
     '^medfusion-patient-sdk/testing$': '<rootDir>/src/testing/index.ts',
     '^medfusion-patient-sdk/postgres$': '<rootDir>/src/postgres/index.ts',
     '^medfusion-patient-sdk/fleet$': '<rootDir>/src/fleet/index.ts',
+    '^medfusion-patient-sdk/dashboard$': '<rootDir>/src/dashboard/index.ts',
   },
   setupFilesAfterEnv: ['<rootDir>/test/setup/phi-audit.ts'],
   globalSetup: '<rootDir>/test/setup/postgres.global.cjs',

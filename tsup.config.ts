@@ -8,7 +8,8 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'postgres/index': 'src/postgres/index.ts',
     'fleet/index': 'src/fleet/index.ts',
-    'fleet/cli': 'src/fleet/cli.ts',
+    'fleet/cli': 'src/cli/fleet.ts',
+    'dashboard/index': 'src/dashboard/index.ts',
   },
   format: ['esm', 'cjs'],
   // @internal members (the transport, resource constructors) stay out of the declarations users read.

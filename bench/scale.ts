@@ -133,7 +133,9 @@ export async function scaleBench(
       );
       lags.push(...r.rows.map((x) => x.lag));
       const started = performance.now();
-      formatFleetStatus(await readFleetStatus(db.pool, { bossSchema: 'pgboss' }));
+      formatFleetStatus(
+        await readFleetStatus(db.pool, { bossSchema: 'pgboss', environment: 'sandbox' }),
+      );
       statusTimes.push(performance.now() - started);
       const sorted = [...lags].sort((a, b) => a - b);
       log(
@@ -192,7 +194,9 @@ export async function scaleBench(
     const statusDay: number[] = [];
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      formatFleetStatus(await readFleetStatus(db.pool, { bossSchema: 'pgboss' }));
+      formatFleetStatus(
+        await readFleetStatus(db.pool, { bossSchema: 'pgboss', environment: 'sandbox' }),
+      );
       statusDay.push(performance.now() - started);
     }
     const sortedLags = [...lags].sort((a, b) => a - b);

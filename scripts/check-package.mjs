@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { checkSnippets } from './check-snippets.mjs';
 import { nodeBinaries } from './node-binaries.mjs';
 
 /** What users install now: checked beside the project's own TypeScript 5.9 and msw 2. */
@@ -122,6 +123,17 @@ try {
     run(node, ['consumer-otel.mjs'], { cwd: app3 });
     run(node, ['consumer-otel.mjs', 'cjs'], { cwd: app3 });
   }
+  // 3. The docs' whole programs, as written, in a project made by `npm init -y` (CommonJS): pg-boss
+  //    12 needs Node 22.12+, so they run on the first matrix version.
+  if (modern.length > 0)
+    await checkSnippets({
+      tarball,
+      node: modern[0].bin,
+      tsc7: join(app3, 'node_modules', '.bin', 'tsc'),
+      devVersion,
+      run,
+    });
+  else console.warn('snippets: no Node 22+ binary here, their run is skipped');
   console.log('package check passed');
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { nodeBinaries } from './node-binaries.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const HEAVY = ['crash', 'sandbox-memory', 'fleet', 'fleet-integrity'];
+const HEAVY = ['crash', 'sandbox-memory', 'fleet', 'fleet-integrity', 'fleet-operations'];
 for (const { version, bin } of nodeBinaries().slice(1)) {
   console.log(`\n$ node ${version}: unit tests`);
   execFileSync(

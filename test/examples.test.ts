@@ -67,7 +67,13 @@ describe('examples on pg-boss (Node 22+)', () => {
       [tsxCli, join(root, 'examples', 'fleet-worker.ts')],
       { cwd: root, timeout: 120_000, env: { ...process.env, DATABASE_URL: db.url } },
     );
-    expect(stdout).toMatch(/^PRACTICE\s+LAST SUCCESS\s+LAG/m);
+    expect(stdout).toMatch(/^PRACTICE\s+ENVIRONMENT\s+LAST SUCCESS\s+LAG/m);
+    // Given no logger, the worker talks: one line per job, counts and ids only.
+    expect(
+      stdout.match(
+        /^\S+Z INFO fleet job queue=medfusion\.sync practiceId=\S+ outcome=synced pages=\d+ patients=\d+ durationMs=\d+$/gm,
+      )?.length,
+    ).toBeGreaterThanOrEqual(20);
     expect(stdout).toMatch(/20 practices: 20 current, 0 stale, 0 never synced, 0 failing/);
     expect(stdout).toMatch(/1530 changes in portal_changes; stopping/);
     const rows = await db.pool.query<{ n: string; ids: string }>(

@@ -149,14 +149,20 @@ describe('readFleetStatus', () => {
         ('a-current', now() - interval '30 seconds', 'synced', 2, 150, NULL, 0, NULL),
         ('b-stale',   now() - interval '2 hours',    'failed', 1, 0, 'TimeoutError', 3, NULL),
         ('c-limited', now() - interval '5 minutes',  'rate-limited', 0, 0, NULL, 0, now() + interval '1 minute'),
-        ('d-never',   NULL,                          'failed', 0, 0, 'OAuthError', 1, now() - interval '1 minute');
+        ('d-never',   NULL,                          'failed', 0, 0, 'OAuthError', 1, now() - interval '1 minute'),
+        ('e-leased-only', NULL,                      NULL, NULL, NULL, NULL, 0, NULL);
+      -- A practice of the fleet in another environment, and one synced by sync() alone (not the fleet's).
+      INSERT INTO medfusion.fleet_practices (practice_id, environment, last_success_at, last_outcome)
+      VALUES ('f-demo', 'demo', now(), 'synced');
       INSERT INTO medfusion.checkpoints
         (practice_id, environment, api_version, cursor, fence, holder, lease_expires_at, lease_renewed_at)
       VALUES ('a-current', 'production', 'v2', '1,0', 3, 'fleet:web-1', now() + interval '20 seconds', now()),
              -- its holder (killed by Ctrl-C) last renewed 25 s ago: expiring, not syncing
              ('e-leased-only', 'production', 'v2', NULL, 1, 'fleet:web-2', now() + interval '5 seconds',
               now() - interval '25 seconds'),
-             ('b-stale', 'production', 'v2', '2,0', 9, 'fleet:web-9', now() - interval '1 minute', NULL);
+             ('b-stale', 'production', 'v2', '2,0', 9, 'fleet:web-9', now() - interval '1 minute', NULL),
+             ('z-direct', 'production', 'v2', '5,0', 1, 'cron:web-1', now() + interval '20 seconds', now()),
+             ('f-demo', 'demo', 'v2', '5,0', 1, 'fleet:demo-1', now() + interval '20 seconds', now());
       INSERT INTO medfusion.invitation_batches (batch_key, practice_id, practice_patient_ids, state)
       VALUES ('h1', 'c-limited', '{X1,X4}', 'sending'), ('h2', 'c-limited', '{X2}', 'sending'),
              ('h3', 'a-current', '{X3}', 'accepted');
@@ -217,11 +223,40 @@ describe('readFleetStatus', () => {
       deadLetters: 0,
     });
     const text = formatFleetStatus(status);
-    expect(text).toMatch(/^b-stale\s+\S+\s+2h\s+1\s+0\s+-\s+failed\s+TimeoutError x3$/m);
+    expect(text).toMatch(
+      /^b-stale\s+production\s+\S+\s+2h\s+1\s+0\s+-\s+failed\s+TimeoutError x3$/m,
+    );
     expect(text).toMatch(
       /5 practices: 2 current, 1 stale, 2 never synced, 2 failing, 1 rate-limited, 1 syncing now, 1 lease\(s\) of a gone worker expiring; 3 invitation\(s\) of unknown outcome in 2 batch\(es\); 0 dead letter\(s\)$/,
     );
     expect(text).toMatch(/^e-leased-only .*fleet:web-2 \(expiring\)/m);
+  });
+
+  it("shows the fleet's practices of one environment, with an environment column: never a checkpoint of sync() alone", async () => {
+    const production = await readFleetStatus(db.pool);
+    expect(production.environment).toBe('production');
+    expect(production.practices.map((p) => p.practiceId)).not.toContain('z-direct');
+    expect(production.practices.map((p) => p.practiceId)).not.toContain('f-demo');
+    const demo = await readFleetStatus(db.pool, { environment: 'demo' });
+    expect(demo.practices).toMatchObject([
+      {
+        practiceId: 'f-demo',
+        environment: 'demo',
+        leaseHolder: 'fleet:demo-1',
+        leaseState: 'held',
+      },
+    ]);
+    const all = await readFleetStatus(db.pool, { environment: 'all' });
+    expect(all.practices.map((p) => `${p.practiceId}/${p.environment}`)).toEqual([
+      'a-current/production',
+      'b-stale/production',
+      'c-limited/production',
+      'd-never/production',
+      'e-leased-only/production',
+      'f-demo/demo',
+    ]);
+    expect(formatFleetStatus(demo)).toMatch(/^PRACTICE\s+ENVIRONMENT\s+LAST SUCCESS/);
+    expect(formatFleetStatus(demo)).toMatch(/^f-demo\s+demo\s+/m);
   });
 
   it('judges staleness by the threshold given', async () => {
@@ -313,13 +348,13 @@ describe('medfusion-fleet', () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
     promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', join(__dirname, '..', 'src', 'fleet', 'cli.ts'), ...args],
+      ['--import', 'tsx', join(__dirname, '..', 'src', 'cli', 'fleet.ts'), ...args],
       {
         env: { PATH: process.env.PATH ?? '', ...env },
       },
     );
   it('prints its usage with --help, and refuses a missing command or database', async () => {
-    expect((await cli(['--help'])).stdout).toMatch(/Usage: medfusion-fleet status/);
+    expect((await cli(['--help'])).stdout).toMatch(/Usage: medfusion-fleet <command>/);
     await expect(cli([])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/Usage/),
@@ -331,7 +366,7 @@ describe('medfusion-fleet', () => {
     await expect(
       cli(['status', '--database-url', 'postgres://u@127.0.0.1:1/x', '--watch', '0']),
     ).rejects.toMatchObject({
-      code: 1,
+      code: 2,
       stderr: expect.stringMatching(/--watch must be a number > 0/),
     });
   });
@@ -342,10 +377,57 @@ describe('medfusion-fleet', () => {
       'postgres://u:secret-pw@127.0.0.1:1/x',
     ]).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 1 });
-    expect((failed as { stderr: string }).stderr).toMatch(
-      /^medfusion-fleet: Error \(ECONNREFUSED\)\n$/,
+    expect((failed as { stderr: string }).stderr).toBe(
+      'medfusion-fleet: State store failed during connect (ECONNREFUSED): nothing listens at 127.0.0.1:1: is PostgreSQL running, and the port right?\n',
     );
     expect((failed as { stderr: string }).stderr).not.toContain('secret-pw');
+  });
+
+  describe('errors that say what to do', () => {
+    let db: TestDatabase;
+    beforeAll(async () => (db = await createTestDatabase()));
+    afterAll(() => db.drop());
+    const fail = (url: string, ...args: string[]) =>
+      cli(['status', '--database-url', url, ...args]).then(
+        () => {
+          throw new Error('succeeded');
+        },
+        (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+      );
+    const withUrl = (change: (u: URL) => void): string => {
+      const u = new URL(db.url);
+      change(u);
+      return u.toString();
+    };
+
+    it('a wrong password, a missing database, tables never migrated: the code, its meaning, what to do; never the password', async () => {
+      const password = await fail(withUrl((u) => (u.password = 'wrong-pw-canary')));
+      expect(password.code).toBe(1);
+      expect(password.stderr).toMatch(
+        /\(28P01\): the password was refused: check the user and password/,
+      );
+      expect(password.stderr).not.toContain('wrong-pw-canary');
+      const database = await fail(withUrl((u) => (u.pathname = '/no_such_database')));
+      expect(database.stderr).toMatch(/\(3D000\): the database does not exist: create it/);
+      expect(database.stderr).not.toContain('no_such_database');
+      // The SDK's tables are there (createTestDatabase migrates them), the fleet's are not.
+      const table = await fail(db.url);
+      expect(table.stderr).toMatch(
+        /during fleet\.status \(42P01\): a table is missing: run migrate\(\) once/,
+      );
+    });
+
+    it('a malformed database URL is refused (exit 2), never replaced by localhost', async () => {
+      for (const [url, said] of [
+        ['postgres//u:pw@db.example/x', /is not a URL/],
+        ['mysql://u:pw@db.example/x', /must start with postgres:\/\/ or postgresql:\/\//],
+        ['postgres:///x', /names no host/],
+      ] as const) {
+        const r = await fail(url);
+        expect(r).toMatchObject({ code: 2, stderr: expect.stringMatching(said) });
+        expect(r.stderr).not.toContain('pw@');
+      }
+    });
   });
 });
 
@@ -375,6 +457,7 @@ describe('FleetWorker jobs it cannot read', () => {
         return name;
       },
       offWork: async () => undefined,
+      getSchedules: async () => [],
       schedule: async () => undefined,
       unschedule: async () => undefined,
       ...NO_MORE_BOSS,
@@ -424,6 +507,55 @@ describe('FleetWorker jobs it cannot read', () => {
     await expect(worker.start()).rejects.toThrow(/stopped; create a new one/);
   });
 
+  it('without a logger it talks: one line per job on the console; logger: false keeps it silent', async () => {
+    const run = async (logger?: false): Promise<string[]> => {
+      const handlers = new Map<string, (jobs: BossJob[]) => Promise<unknown>>();
+      const boss: FleetBoss = {
+        createQueue: async () => undefined,
+        send: async () => null,
+        work: async (name, _options, handler) => {
+          handlers.set(name, handler);
+          return name;
+        },
+        offWork: async () => undefined,
+        getSchedules: async () => [],
+        schedule: async () => undefined,
+        unschedule: async () => undefined,
+        ...NO_MORE_BOSS,
+      };
+      const worker = new FleetWorker({
+        boss,
+        pool: db.pool,
+        clientOptions: () => ({}),
+        onPage: async () => undefined,
+        ...(logger === false ? { logger } : {}),
+      });
+      await worker.start();
+      const written: string[] = [];
+      const spy = jest
+        .spyOn(process.stderr, 'write')
+        .mockImplementation((chunk: string | Uint8Array) => {
+          written.push(String(chunk));
+          return true;
+        });
+      try {
+        await handlers.get('medfusion.sync')?.([
+          { id: 'j1', data: { practiceId: 'bad/id' }, retryCount: 0 },
+        ]);
+      } finally {
+        spy.mockRestore();
+        await worker.stop();
+      }
+      return written;
+    };
+    const talking = await run();
+    expect(talking).toHaveLength(1);
+    expect(talking[0]).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z WARN fleet job queue=medfusion\.sync outcome=failed errorClass=InvalidJob\n$/,
+    );
+    expect(await run(false)).toEqual([]);
+  });
+
   it('every stop() resolves when the worker has stopped: a second call (SIGINT after SIGTERM) does not resolve at once', async () => {
     let finishDraining!: () => void;
     const draining = new Promise<void>((resolve) => (finishDraining = resolve));
@@ -432,6 +564,7 @@ describe('FleetWorker jobs it cannot read', () => {
       send: async () => null,
       work: async (name) => name,
       offWork: () => draining, // a job still finishing its page
+      getSchedules: async () => [],
       schedule: async () => undefined,
       unschedule: async () => undefined,
       ...NO_MORE_BOSS,

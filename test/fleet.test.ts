@@ -198,7 +198,10 @@ describe('fleet worker', () => {
       expect(f.sb.stats.tokensIssued).toBe(1);
       // Four practices at once, but never more than two requests in flight from the worker.
       expect(f.sb.traffic.maxInFlight).toBe(2);
-      const status = await readFleetStatus(f.db.pool, { bossSchema: f.bossSchema });
+      const status = await readFleetStatus(f.db.pool, {
+        bossSchema: f.bossSchema,
+        environment: 'sandbox',
+      });
       expect(status.summary).toMatchObject({
         practices: 12,
         current: 12,
@@ -217,13 +220,21 @@ describe('fleet worker', () => {
       const cli = (...args: string[]): string =>
         execFileSync(
           process.execPath,
-          ['--import', 'tsx', join(__dirname, '..', 'src', 'fleet', 'cli.ts'), 'status', ...args],
+          [
+            '--import',
+            'tsx',
+            join(__dirname, '..', 'src', 'cli', 'fleet.ts'),
+            'status',
+            '--environment',
+            'sandbox',
+            ...args,
+          ],
           { encoding: 'utf8', env: { ...process.env, MEDFUSION_DATABASE_URL: f.db.url } },
         );
       const table = cli('--boss-schema', f.bossSchema);
       for (const id of f.sb.practiceIds) expect(table).toContain(id);
       expect(table).toMatch(
-        /^PRACTICE\s+LAST SUCCESS\s+LAG\s+PAGES\s+PATIENTS\s+LEASE\s+OUTCOME\s+LAST ERROR/,
+        /^PRACTICE\s+ENVIRONMENT\s+LAST SUCCESS\s+LAG\s+PAGES\s+PATIENTS\s+LEASE\s+OUTCOME\s+LAST ERROR/,
       );
       expect(table).toMatch(
         /12 practices: 12 current, 0 stale, 0 never synced, 0 failing, 0 rate-limited, 0 syncing now; 0 invitation\(s\) of unknown outcome in 0 batch\(es\); 0 dead letter\(s\)/,
@@ -285,7 +296,7 @@ describe('fleet worker', () => {
         async () => (await openJobs(f, 'medfusion.dead-letter')) === 1,
         60_000,
       );
-      const row = (await readFleetStatus(f.db.pool)).practices.find(
+      const row = (await readFleetStatus(f.db.pool, { environment: 'sandbox' })).practices.find(
         (p) => p.practiceId === practice,
       );
       // A validation error cannot heal: no retry, straight to the dead letters.
@@ -435,7 +446,10 @@ describe('fleet worker', () => {
         origin: 'callback',
         retryable: true,
       });
-      const status = await readFleetStatus(f.db.pool, { bossSchema: f.bossSchema });
+      const status = await readFleetStatus(f.db.pool, {
+        bossSchema: f.bossSchema,
+        environment: 'sandbox',
+      });
       expect(status.summary.failing).toBe(1);
       expect(status.summary.deadLetters).toBe(1);
       const row = status.practices.find((p) => p.practiceId === poisoned);
@@ -607,7 +621,10 @@ describe('fleet under fire: 3 workers, 200 practices, 50 ms a request, 12 kills 
       const text = readFileSync(f.base.logFile, 'utf8');
       expect(text).not.toMatch(/INV-|SBX-/);
 
-      const status = await readFleetStatus(f.db.pool, { bossSchema: f.bossSchema });
+      const status = await readFleetStatus(f.db.pool, {
+        bossSchema: f.bossSchema,
+        environment: 'sandbox',
+      });
       expect(status.summary).toMatchObject({ practices: 200, neverSynced: 0, syncing: 0 });
       expect(status.summary.unknownInvitations).toBe(0);
       recordFigures('fleet-under-fire', {

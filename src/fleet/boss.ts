@@ -68,6 +68,8 @@ export interface BossQueueInfo {
   notify?: boolean;
   /** How long a finished job is kept, in seconds. */
   deleteAfterSeconds?: number;
+  /** Jobs waiting (as of pg-boss's last count). */
+  queuedCount?: number;
 }
 
 /** Options of `send` and `schedule`. */
@@ -119,6 +121,8 @@ export interface FleetBoss {
   ): Promise<void>;
   /** Removes the schedule of `key`. */
   unschedule(name: string, key?: string): Promise<void>;
+  /** The schedules of a queue (one per practice, keyed by its id). */
+  getSchedules(name: string): Promise<{ key?: string }[]>;
   /** Inserts many jobs in one statement; with `returnId`, resolves with their ids. */
   insert(
     name: string,

@@ -22,6 +22,14 @@ export {
   type PracticeStatus,
 } from './status';
 export { migrateFleet, FLEET_DDL } from './schema';
+export {
+  FleetOperations,
+  type FleetOperationsOptions,
+  type OperationsBoss,
+  type DeadLetter,
+  type DeadLetterReason,
+  type FencedResult,
+} from './operations';
 export type { RunOutcome } from './state';
 export type { ClientOptionsFor } from './clients';
 export {

@@ -7,7 +7,16 @@ import { OAuthError, PartialSubmissionError, SubmissionOutcomeUnknownError } fro
 import { isPathId } from '../core/path';
 import type { SqlPoolClient } from '../postgres/sql';
 import type { BossJob, InviteJobData } from './boss';
-import { done, failed, jobError, practiceOf, tagged, type JobContext, type JobResult } from './job';
+import {
+  done,
+  failed,
+  failureRecord,
+  jobError,
+  practiceOf,
+  tagged,
+  type JobContext,
+  type JobResult,
+} from './job';
 import { invalidJob } from './sync-job';
 
 export async function runInviteJob<C extends SqlPoolClient>(
@@ -41,12 +50,21 @@ export async function runInviteJob<C extends SqlPoolClient>(
       changed: changed.length,
       unknownResent,
     };
+    const durationMs = Date.now() - started;
+    await ctx.state.finished(practiceId, {
+      kind: 'invite',
+      outcome: 'invited',
+      patients: invites.length,
+      durationMs,
+      jobId: job.id,
+      detail: counts,
+    });
     // Records changed since accepted were not sent: worth the operator's eye.
     ctx.report('invite', changed.length > 0 ? 'warn' : 'info', {
       practiceId,
       outcome: 'invited',
       ...counts,
-      durationMs: Date.now() - started,
+      durationMs,
     });
     return done(job, { outcome: 'invited', ...counts });
   } catch (error) {
@@ -58,11 +76,21 @@ export async function runInviteJob<C extends SqlPoolClient>(
       error.notSent.length === 0 &&
       error.failed.every((f) => f.error instanceof SubmissionOutcomeUnknownError);
     const failure = jobError('invite', practiceId, error, onlyUnknown ? false : undefined);
+    const durationMs = Date.now() - started;
+    await ctx.state
+      .finished(practiceId, {
+        kind: 'invite',
+        outcome: 'failed',
+        durationMs,
+        jobId: job.id,
+        ...failureRecord(failure),
+      })
+      .catch(() => undefined);
     ctx.report('invite', 'warn', {
       practiceId,
       outcome: 'failed',
       errorClass: failure.errorClass,
-      durationMs: Date.now() - started,
+      durationMs,
     });
     ctx.stats.failed++;
     return failed(job, failure);

@@ -2,6 +2,7 @@
  * What the fleet's job handlers share: the worker's parts they use, how a job ends (its result for
  * pg-boss, counts and classes only), and how a failure of your callbacks is told from the SDK's.
  */
+import type { Instrumentation } from '../core/instrumentation';
 import type { InvalidRecord } from '../core/patient-page';
 import type { Logger } from '../core/logger';
 import type { PostgresInvitationLedger } from '../postgres/ledger';
@@ -41,6 +42,8 @@ export interface JobContext<C extends SqlPoolClient> {
   ledger: PostgresInvitationLedger;
   scheduler: FleetScheduler;
   stats: FleetWorkerStats;
+  /** Spans and metrics. */
+  instrumentation: Instrumentation;
   /** `stopping`: finish the page in hand, then hand the practice back; `aborting`: stop at once. */
   signals: { stopping: AbortSignal; aborting: AbortSignal };
   /** The one log line of a job. */
@@ -76,6 +79,21 @@ export function failed(job: BossJob, failure: FleetJobError): JobResult {
     id: job.id,
     status: failure.retryable ? 'failed' : 'deadletter',
     output: failure.toJSON(),
+  };
+}
+
+/** What the run log keeps of a failure: its class, code and status, and its PHI-free fields. */
+export function failureRecord(failure: FleetJobError): {
+  errorClass: string;
+  errorCode?: string;
+  httpStatus?: number;
+  detail: object;
+} {
+  return {
+    errorClass: failure.errorClass,
+    ...(failure.code !== undefined ? { errorCode: failure.code } : {}),
+    ...(failure.status !== undefined ? { httpStatus: failure.status } : {}),
+    detail: failure.toJSON(),
   };
 }
 

@@ -114,8 +114,24 @@ export interface FleetWorkerOptions<C extends SqlPoolClient = SqlPoolClient> {
    * Dead letters are kept by their own queue. @default 86400 (1 day)
    */
   keepFinishedJobsSeconds?: number;
-  /** Where the fleet logs one line per job (practice, outcome, counts, class of a failure); a pino logger works as is. @default silent */
-  logger?: Logger;
+  /**
+   * How long the run log (`fleet_runs`, one row per job and per operator action) and the minute
+   * snapshots (`fleet_snapshots`) are kept, in days. A run-log row is about 200 bytes with its
+   * indexes: 5,000 practices every 5 minutes add about 290 MB a day. @default 7
+   */
+  historyRetentionDays?: number;
+  /** A practice whose last success is older than this counts as stale in the snapshots, in seconds. @default 900 */
+  staleAfterSeconds?: number;
+  /**
+   * Spans (one per job, the sync's and its requests' beneath it) and metrics through
+   * `@opentelemetry/api` when it is installed; see docs/operations.md. @default true
+   */
+  telemetry?: boolean;
+  /**
+   * Where the fleet logs one line per job (practice, outcome, counts, class of a failure; never a
+   * patient value); a pino logger works as is. `false`: silent. @default the console
+   */
+  logger?: Logger | false;
   /** This worker's name in leases and in the operator view. @default `fleet:<host>:<pid>:<random>` */
   name?: string;
 }
@@ -136,6 +152,9 @@ export interface ResolvedFleetOptions {
   pageTimeoutMs: number | undefined;
   pollingIntervalSeconds: number;
   notifyPollingIntervalSeconds: number;
+  historyRetentionDays: number;
+  staleAfterSeconds: number;
+  telemetry: boolean;
   /** Retries, timeout, heartbeat and dead letter of both job queues. */
   queueOptions: BossQueueOptions;
 }
@@ -219,6 +238,14 @@ export function resolveFleetOptions<C extends SqlPoolClient>(
       3600,
       true,
     ),
+    historyRetentionDays: number('historyRetentionDays', o.historyRetentionDays, 7, 1, 3650),
+    staleAfterSeconds: number('staleAfterSeconds', o.staleAfterSeconds, 900, 1, MAX_SECONDS),
+    telemetry:
+      o.telemetry === undefined || typeof o.telemetry === 'boolean'
+        ? o.telemetry !== false
+        : (() => {
+            throw new ConfigurationError('telemetry', 'must be true or false', 'FleetWorker');
+          })(),
     queueOptions: {
       retryLimit: number('retry.limit', retry.limit, 5, 0, 1000),
       retryDelay: number('retry.delaySeconds', retry.delaySeconds, 30, 1, MAX_SECONDS),

@@ -63,7 +63,10 @@ export class FleetScheduler {
    * Syncs each practice every `everyMinutes` (1 to 60), on a pg-boss schedule per practice, spread
    * over the interval by a hash of the practice id so that they do not all start at once.
    */
-  async schedule(practiceIds: string[], options: { everyMinutes: number }): Promise<void> {
+  async schedule(
+    practiceIds: string[],
+    options: { everyMinutes: number; replace?: boolean },
+  ): Promise<void> {
     checkPracticeIds(practiceIds);
     const every = options.everyMinutes;
     if (!Number.isInteger(every) || every < 1 || every > 60)
@@ -80,6 +83,13 @@ export class FleetScheduler {
         singletonKey: practiceId,
         missed: 'once',
       });
+    }
+    if (options.replace === true) {
+      // The list is the whole set: a practice no longer in it stops being synced.
+      const keep = new Set(practiceIds);
+      for (const s of await this.boss.getSchedules(this.queues.sync))
+        if (s.key !== undefined && !keep.has(s.key))
+          await this.boss.unschedule(this.queues.sync, s.key);
     }
   }
 

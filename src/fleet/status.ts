@@ -8,6 +8,8 @@ import { run, schemaIdent, type SqlClient } from '../postgres/sql';
 export interface PracticeStatus {
   /** The practice. */
   practiceId: string;
+  /** The Medfusion environment's label, as in its checkpoint. */
+  environment: string;
   /** When its last successful sync ended. */
   lastSuccessAt: Date | undefined;
   /** Seconds since then (`undefined`: never synced). */
@@ -41,7 +43,7 @@ export interface PracticeStatus {
 
 /** Counts over the fleet. */
 export interface FleetSummary {
-  /** Practices known (synced, leased or invited at least once). */
+  /** The fleet's practices (synced or invited by a worker at least once) in the environment shown. */
   practices: number;
   /** Synced within `staleAfterSeconds`. */
   current: number;
@@ -69,6 +71,8 @@ export interface FleetSummary {
 export interface FleetStatus {
   /** When it was read (the database's clock). */
   at: Date;
+  /** The environment shown (`all`: every one). */
+  environment: string;
   /** One entry per practice, by practice id. */
   practices: PracticeStatus[];
   /** Counts. */
@@ -85,10 +89,16 @@ export interface FleetStatusOptions {
   deadLetterQueue?: string;
   /** A sync older than this is stale. @default 900 */
   staleAfterSeconds?: number;
+  /**
+   * The environment shown: the fleet's practices of this environment (the fleet's own option).
+   * `'all'` shows every environment. @default 'production'
+   */
+  environment?: string;
 }
 
 interface Row {
   practice_id: string;
+  environment: string;
   last_success_at: Date | null;
   lag_seconds: number | null;
   last_outcome: string | null;
@@ -118,26 +128,27 @@ export async function readFleetStatus(
 ): Promise<FleetStatus> {
   const s = schemaIdent(options.schema ?? 'medfusion');
   const stale = options.staleAfterSeconds ?? 900;
+  const environment = options.environment ?? 'production';
   const res = await run(
     db,
     'fleet.status',
     `WITH ids AS (
-       SELECT practice_id FROM ${s}.fleet_practices
-       UNION SELECT practice_id FROM ${s}.checkpoints
-       UNION SELECT practice_id FROM ${s}.invitation_patients
+       -- The fleet's practices (synced or invited by a FleetWorker), of one environment or all.
+       SELECT practice_id, environment FROM ${s}.fleet_practices WHERE $1 = 'all' OR environment = $1
      ), leases AS (
        -- A live holder renews every third of its lease: past half of it without a renewal, it is gone.
-       SELECT DISTINCT ON (practice_id) practice_id, holder, lease_expires_at,
+       SELECT DISTINCT ON (practice_id, environment) practice_id, environment, holder,
+              lease_expires_at,
               lease_renewed_at IS NULL
                 OR now() - lease_renewed_at < (lease_expires_at - lease_renewed_at) / 2 AS live
          FROM ${s}.checkpoints
-        WHERE lease_expires_at > now()
-        ORDER BY practice_id, lease_expires_at DESC
+        WHERE lease_expires_at > now() AND ($1 = 'all' OR environment = $1)
+        ORDER BY practice_id, environment, lease_expires_at DESC
      ), unknown AS (
        SELECT practice_id, count(DISTINCT batch_key)::int AS batches, count(*)::int AS patients
          FROM ${s}.invitation_patients WHERE state = 'sending' GROUP BY practice_id
      )
-     SELECT ids.practice_id, f.last_success_at,
+     SELECT ids.practice_id, ids.environment, f.last_success_at,
             extract(epoch FROM now() - f.last_success_at)::float8 AS lag_seconds,
             f.last_outcome, f.last_run_pages, f.last_run_patients, leases.holder AS lease_holder,
             leases.lease_expires_at, leases.live AS lease_live,
@@ -146,14 +157,16 @@ export async function readFleetStatus(
             COALESCE(unknown.batches, 0) AS unknown_batches,
             COALESCE(unknown.patients, 0) AS unknown_patients, now() AS now
        FROM ids
-       LEFT JOIN ${s}.fleet_practices f USING (practice_id)
-       LEFT JOIN leases USING (practice_id)
+       LEFT JOIN ${s}.fleet_practices f USING (practice_id, environment)
+       LEFT JOIN leases USING (practice_id, environment)
        LEFT JOIN unknown USING (practice_id)
-      ORDER BY ids.practice_id`,
+      ORDER BY ids.practice_id, ids.environment`,
+    [environment],
   );
   const rows = res.rows as Row[];
   const practices = rows.map((r): PracticeStatus => ({
     practiceId: r.practice_id,
+    environment: r.environment,
     lastSuccessAt: opt(r.last_success_at),
     lagSeconds: r.lag_seconds === null ? undefined : Math.max(0, r.lag_seconds),
     lastOutcome: opt(r.last_outcome),
@@ -171,6 +184,7 @@ export async function readFleetStatus(
   const count = (f: (p: PracticeStatus) => boolean): number => practices.filter(f).length;
   return {
     at: rows[0]?.now ?? new Date(),
+    environment,
     practices,
     summary: {
       practices: practices.length,
@@ -223,6 +237,7 @@ export function formatAge(seconds: number | undefined): string {
 export function formatFleetStatus(status: FleetStatus): string {
   const header = [
     'PRACTICE',
+    'ENVIRONMENT',
     'LAST SUCCESS',
     'LAG',
     'PAGES',
@@ -233,6 +248,7 @@ export function formatFleetStatus(status: FleetStatus): string {
   ];
   const lines = status.practices.map((p) => [
     p.practiceId,
+    p.environment,
     p.lastSuccessAt?.toISOString() ?? '-',
     formatAge(p.lagSeconds),
     p.lastRunPages?.toString() ?? '-',

@@ -10,8 +10,17 @@ import { retryAfterMs } from '../internal/retry';
 import { PostgresCheckpointStore } from '../postgres/checkpoint-store';
 import type { SqlPoolClient } from '../postgres/sql';
 import type { BossJob } from './boss';
-import { InvalidJobError } from './errors';
-import { done, failed, jobError, practiceOf, tagged, type JobContext, type JobResult } from './job';
+import { InvalidJobError, type FleetJobError } from './errors';
+import {
+  done,
+  failed,
+  failureRecord,
+  jobError,
+  practiceOf,
+  tagged,
+  type JobContext,
+  type JobResult,
+} from './job';
 import type { RunOutcome } from './state';
 
 export async function runSyncJob<C extends SqlPoolClient>(
@@ -26,17 +35,27 @@ export async function runSyncJob<C extends SqlPoolClient>(
   let patients = 0;
   const finish = async (
     outcome: RunOutcome,
-    extra: { errorClass?: string; notBefore?: Date } = {},
+    extra: { failure?: FleetJobError; notBefore?: Date } = {},
   ): Promise<void> => {
     const durationMs = Date.now() - started;
-    await ctx.state.finished(practiceId, { outcome, pages, patients, durationMs, ...extra });
+    const { failure, notBefore } = extra;
+    await ctx.state.finished(practiceId, {
+      kind: 'sync',
+      outcome,
+      pages,
+      patients,
+      durationMs,
+      jobId: job.id,
+      ...(notBefore ? { notBefore } : {}),
+      ...(failure ? failureRecord(failure) : {}),
+    });
     ctx.report('sync', outcome === 'failed' ? 'warn' : 'info', {
       practiceId,
       outcome,
       pages,
       patients,
       durationMs,
-      ...(extra.errorClass ? { errorClass: extra.errorClass } : {}),
+      ...(failure ? { errorClass: failure.errorClass } : {}),
     });
   };
   let loginKey: string | undefined;
@@ -45,7 +64,12 @@ export async function runSyncJob<C extends SqlPoolClient>(
       ctx.clients.get(id),
     )(practiceId);
     loginKey = login;
-    const notBefore = await ctx.state.started(practiceId, login);
+    const { notBefore, lastSuccessAt } = await ctx.state.started(practiceId, login);
+    if (lastSuccessAt)
+      ctx.instrumentation.record(
+        'medfusion.fleet.sync.staleness',
+        Math.max(0, Date.now() - lastSuccessAt.getTime()) / 1000,
+      );
     if (notBefore) {
       // The practice, or its login, was rate-limited (by any worker): wait for the server's time.
       await ctx.scheduler.resync(practiceId, (notBefore.getTime() - Date.now()) / 1000);
@@ -119,7 +143,7 @@ export async function runSyncJob<C extends SqlPoolClient>(
     }
     if (error instanceof OAuthError) ctx.clients.forget(practiceId); // rotated credentials next time
     const failure = jobError('sync', practiceId, error);
-    await finish('failed', { errorClass: failure.errorClass }).catch(() => undefined);
+    await finish('failed', { failure }).catch(() => undefined);
     stats.failed++;
     return failed(job, failure);
   }

@@ -15,14 +15,23 @@
  * - `stop()` (on SIGTERM and SIGINT): no new jobs; running syncs finish the page in hand and are
  *   re-queued; invitation lists finish their batch in flight.
  */
-import { isPino, pinoLogger, silentLogger, type Logger } from '../internal/log';
+import {
+  errorTypeOf,
+  noInstrumentation,
+  type Instrumentation,
+  type OperationSpan,
+} from '../core/instrumentation';
+import { isPathId } from '../core/path';
+import { consoleLogger, isPino, pinoLogger, silentLogger, type Logger } from '../internal/log';
+import { openTelemetry } from '../telemetry/open-telemetry';
 import { PostgresInvitationLedger } from '../postgres/ledger';
 import type { SqlPoolClient } from '../postgres/sql';
 import type { BossJob, FleetQueues } from './boss';
 import { FleetClients } from './clients';
 import type { FleetJobKind } from './errors';
 import { runInviteJob } from './invite-job';
-import type { FleetWorkerStats, JobContext, JobResult } from './job';
+import { FleetHistory } from './history';
+import { practiceOf, type FleetWorkerStats, type JobContext, type JobResult } from './job';
 import { resolveFleetOptions, type FleetWorkerOptions, type ResolvedFleetOptions } from './options';
 import { migrateFleet } from './schema';
 import { FleetScheduler } from './scheduling';
@@ -74,6 +83,9 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
   /** Fires when `stop()` gives up waiting: everything still running is aborted. */
   private readonly aborting = new AbortController();
   private readonly running = new Set<Promise<unknown>>();
+  private readonly instrumentation: Instrumentation;
+  private readonly history: FleetHistory;
+  private historyTimer: NodeJS.Timeout | undefined;
   private prepared: Promise<void> | undefined;
   private working = false;
   private stopped: Promise<void> | undefined;
@@ -84,9 +96,22 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     this.options = resolveFleetOptions(options);
     this.name = this.options.name;
     this.queues = this.options.queues;
-    const logger = options.logger ?? silentLogger;
+    const logger = options.logger === false ? silentLogger : (options.logger ?? consoleLogger());
     // pino takes (fields, message): handed the SDK's (message, fields) it would drop every field.
     const log: Logger = isPino(logger) ? pinoLogger(logger) : logger;
+    this.instrumentation = this.options.telemetry ? openTelemetry() : noInstrumentation;
+    this.history = new FleetHistory(
+      options.pool,
+      {
+        schema: this.options.schema,
+        environment: this.options.environment,
+        retentionDays: this.options.historyRetentionDays,
+        staleAfterSeconds: this.options.staleAfterSeconds,
+        deadLetters: async () =>
+          (await options.boss.getQueue(this.queues.deadLetter))?.queuedCount ?? undefined,
+      },
+      this.instrumentation,
+    );
     this.scheduler = new FleetScheduler(options.boss, this.queues, () => this.prepare());
     this.ctx = {
       callbacks: options,
@@ -96,7 +121,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
         this.options.maxRequestsInFlight,
         this.options.maxRetryAfterMs,
       ),
-      state: new FleetState(options.pool, this.options.schema, this.name),
+      state: new FleetState(options.pool, this.options.schema, this.options.environment, this.name),
       ledger: new PostgresInvitationLedger({
         pool: options.pool,
         schema: this.options.schema,
@@ -104,6 +129,7 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
       }),
       scheduler: this.scheduler,
       stats: this.stats,
+      instrumentation: this.instrumentation,
       signals: { stopping: this.stopping.signal, aborting: this.aborting.signal },
       report: (kind, level, fields) =>
         log[level]('fleet job', { queue: this.queues[kind], ...fields }),
@@ -164,6 +190,23 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     this.working = true;
     await this.loops(this.queues.sync, 'sync');
     if (this.o.loadInvites) await this.loops(this.queues.invite, 'invite');
+    this.snapshots();
+  }
+
+  /** Once a minute, the fleet's snapshot (written by whichever worker comes first). */
+  private snapshots(): void {
+    const tick = (): void => {
+      this.history.tick().catch((error: unknown) =>
+        this.ctx.report('sync', 'warn', {
+          message: 'fleet snapshot failed',
+          errorClass: errorTypeOf(error),
+          ...codeOf(error),
+        }),
+      );
+    };
+    tick();
+    this.historyTimer = setInterval(tick, 60_000);
+    this.historyTimer.unref();
   }
 
   /**
@@ -203,6 +246,8 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
 
   private async drain(): Promise<void> {
     this.stopping.abort(new Error('worker stopping'));
+    clearInterval(this.historyTimer);
+    this.history.close();
     const timer = setTimeout(
       () => this.aborting.abort(new Error('worker stopped')),
       this.options.shutdownTimeoutMs,
@@ -229,11 +274,15 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
 
   /**
    * Syncs each practice every `everyMinutes` (1 to 60), on a pg-boss schedule per practice. Practices
-   * are spread over the interval by a hash of their id, so they do not all start at once.
+   * are spread over the interval by a hash of their id, so they do not all start at once. With
+   * `replace: true` the list is the whole set: the schedules of practices not in it are removed.
    *
    * @throws {ValidationError} an id the client would refuse, or an interval it cannot express.
    */
-  schedule(practiceIds: string[], options: { everyMinutes: number }): Promise<void> {
+  schedule(
+    practiceIds: string[],
+    options: { everyMinutes: number; replace?: boolean },
+  ): Promise<void> {
     return this.scheduler.schedule(practiceIds, options);
   }
 
@@ -256,11 +305,38 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     return this.scheduler.invite(practiceId, ref, options);
   }
 
+  /** One job in its span (the parent of its sync's or invitation run's), counted by outcome. */
+  private traced(kind: FleetJobKind, job: BossJob): Promise<JobResult> {
+    const practiceId = practiceOf(job.data, isPathId);
+    return this.instrumentation.operation(
+      'medfusion.fleet.job',
+      {
+        'medfusion.job.kind': kind,
+        'medfusion.job.id': job.id,
+        'medfusion.environment': this.options.environment,
+        ...(practiceId ? { 'medfusion.practice.id': practiceId } : {}),
+      },
+      async (span) => {
+        const result =
+          kind === 'sync' ? await runSyncJob(this.ctx, job) : await runInviteJob(this.ctx, job);
+        recordJob(
+          this.instrumentation,
+          span,
+          kind,
+          job,
+          result,
+          this.options.queueOptions.retryLimit ?? 0,
+        );
+        return result;
+      },
+    );
+  }
+
   /** pg-boss's handler: one result per job (batches are of one). */
   private async each(jobs: BossJob[], kind: FleetJobKind): Promise<JobResult[]> {
     const results: JobResult[] = [];
     for (const job of jobs) {
-      const task = kind === 'sync' ? runSyncJob(this.ctx, job) : runInviteJob(this.ctx, job);
+      const task = this.traced(kind, job);
       this.running.add(task);
       this.stats.running++;
       try {
@@ -272,6 +348,49 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     }
     return results;
   }
+}
+
+/** The job's span: its practice, outcome and counts, the class of a failure; and its metrics. */
+function recordJob(
+  instrumentation: Instrumentation,
+  span: OperationSpan,
+  kind: FleetJobKind,
+  job: BossJob,
+  result: JobResult,
+  retryLimit: number,
+): void {
+  const output = (result.output ?? {}) as Record<string, unknown>;
+  const failedJob = result.status !== 'completed';
+  const outcome = failedJob ? 'failed' : String(output.outcome ?? 'unknown');
+  const counts = Object.fromEntries(
+    ['pages', 'patients', 'sent', 'alreadyAccepted', 'changed', 'unknownResent', 'status']
+      .filter((k) => typeof output[k] === 'number')
+      .map((k) => [`medfusion.job.${k}`, output[k] as number]),
+  );
+  const errorClass = typeof output.errorClass === 'string' ? output.errorClass : undefined;
+  span.set({
+    'medfusion.job.outcome': outcome,
+    'medfusion.job.retry_count': job.retryCount,
+    ...counts,
+    ...(errorClass ? { 'error.type': errorClass } : {}),
+  });
+  if (failedJob) span.fail(errorClass ?? 'Error');
+  instrumentation.add('medfusion.fleet.jobs', 1, {
+    'medfusion.job.kind': kind,
+    'medfusion.job.outcome': outcome,
+  });
+  // Dead-lettered now, or failed with no retry left: pg-boss moves it to the dead-letter queue.
+  if (result.status === 'deadletter' || (failedJob && job.retryCount >= retryLimit))
+    instrumentation.add('medfusion.fleet.dead_letters', 1, {
+      'medfusion.job.kind': kind,
+      ...(errorClass ? { 'error.type': errorClass } : {}),
+    });
+}
+
+/** A database error's SQLSTATE or a system error's code, for a log line. */
+function codeOf(error: unknown): { code?: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[\w.-]{1,40}$/.test(code) ? { code } : {};
 }
 
 export type { FleetWorkerStats } from './job';

@@ -67,3 +67,34 @@ export function isPino(logger: object): logger is PinoLike {
     typeof l.levels.values === 'object'
   );
 }
+
+/**
+ * A logger that writes one line per call: time, level, message and the fields as `key=value`
+ * (info and debug to stdout, warn and error to stderr). What the fleet worker logs to when no logger
+ * is given; it is handed only the SDK's safe fields.
+ */
+export function consoleLogger(
+  out: { write(line: string): unknown } = process.stdout,
+  err: { write(line: string): unknown } = process.stderr,
+): Logger {
+  const line =
+    (level: string, stream: { write(line: string): unknown }) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      const pairs = Object.entries(fields ?? {})
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${formatValue(v)}`);
+      stream.write(`${new Date().toISOString()} ${level} ${[message, ...pairs].join(' ')}\n`);
+    };
+  return {
+    debug: line('DEBUG', out),
+    info: line('INFO', out),
+    warn: line('WARN', err),
+    error: line('ERROR', err),
+  };
+}
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  return /^[\w.:/@{}-]+$/.test(text) ? text : JSON.stringify(text);
+}

@@ -44,7 +44,7 @@ export interface FleetWorkerConfig {
   /** Send the `syncNow` jobs on SIGUSR2 rather than at start (the benchmark's starting gun). */
   syncOnSignal?: boolean;
   /** Schedules every practice of `schedule.practices` every `schedule.everyMinutes` at start. */
-  schedule?: { practices: string[]; everyMinutes: number };
+  schedule?: { practices: string[]; everyMinutes: number; replace?: boolean };
   /** Invitation jobs to send at start, one list per practice (ref `onboarding`). */
   invite: string[];
   resendUnknown?: boolean;
@@ -72,6 +72,8 @@ export interface FleetWorkerConfig {
   dieInPage?: number;
   /** The ledger's resend guard. */
   resendGuardMs?: number;
+  /** Registers OpenTelemetry's SDK (in-memory) and writes its spans and metrics here on SIGTERM. */
+  telemetryFile?: string;
   /** A practice whose `onPage` never settles while `hangFile` exists (a hung callback). */
   hangPractice?: string;
   hangFile?: string;

@@ -2,7 +2,7 @@
 // the JSON on its command line (FleetWorkerConfig); prints `ready` once working and its counters as
 // JSON when it stops on SIGTERM. Each page's patients are inserted, in the checkpoint's transaction,
 // into fleet_test.synced: a patient delivered twice or never shows there.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { PgBoss } from 'pg-boss';
 import type { PoolClient } from 'pg';
 import type { Logger } from '../../src/index';
@@ -17,7 +17,62 @@ const config = JSON.parse(
 
 let pagesWritten = 0;
 
+/**
+ * With `telemetryFile`: OpenTelemetry's SDK with in-memory exporters, registered before the worker
+ * starts; on SIGTERM every span and metric data point goes to the file as JSON.
+ */
+async function telemetry(): Promise<(() => Promise<void>) | undefined> {
+  const file = config.telemetryFile;
+  if (!file) return undefined;
+  const { context, metrics, propagation, trace } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  const { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } =
+    await import('@opentelemetry/sdk-trace');
+  const { AggregationTemporality, MeterProvider, MetricReader } =
+    await import('@opentelemetry/sdk-metrics');
+  class Reader extends MetricReader {
+    constructor() {
+      super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    }
+    protected override async onForceFlush(): Promise<void> {}
+    protected override async onShutdown(): Promise<void> {}
+  }
+  const exporter = new InMemorySpanExporter();
+  const reader = new Reader();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(
+    new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }),
+  );
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  return async () => {
+    const { resourceMetrics } = await reader.collect();
+    const spans = exporter.getFinishedSpans().map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      spanId: s.spanContext().spanId,
+      traceId: s.spanContext().traceId,
+      parentSpanId: s.parentSpanContext?.spanId,
+      attributes: s.attributes,
+      events: s.events,
+      status: s.status,
+    }));
+    const points = resourceMetrics.scopeMetrics.flatMap((sm) =>
+      sm.metrics.flatMap((m) =>
+        m.dataPoints.map((p) => ({
+          name: m.descriptor.name,
+          attributes: p.attributes,
+          value: p.value,
+        })),
+      ),
+    );
+    writeFileSync(file, JSON.stringify({ spans, metrics: points }));
+  };
+}
+
 async function main(): Promise<void> {
+  const dumpTelemetry = await telemetry();
   const pool = workerPool(config.databaseUrl);
   const boss = new PgBoss({
     connectionString: config.databaseUrl,
@@ -110,9 +165,11 @@ async function main(): Promise<void> {
       : {}),
   });
   if (config.schedule) {
-    const { practices, everyMinutes } = config.schedule;
-    for (let i = 0; i < practices.length; i += 500)
-      await worker.schedule(practices.slice(i, i + 500), { everyMinutes });
+    const { practices, everyMinutes, replace } = config.schedule;
+    if (replace) await worker.schedule(practices, { everyMinutes, replace });
+    else
+      for (let i = 0; i < practices.length; i += 500)
+        await worker.schedule(practices.slice(i, i + 500), { everyMinutes });
   }
   // Jobs are queued before this worker takes any: a worker doomed to die early queues them all.
   if (config.syncOnSignal) process.on('SIGUSR2', () => void worker.syncNow(config.syncNow));
@@ -123,6 +180,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => {
     void (async () => {
       await worker.stop();
+      await dumpTelemetry?.();
       await boss.stop({ graceful: false, close: true });
       await pool.end();
       process.stdout.write(`${JSON.stringify({ stopped: worker.stats })}\n`);
