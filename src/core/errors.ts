@@ -497,10 +497,20 @@ export class PartialSubmissionError extends MedfusionError {
    * changed, resent). Not enumerable.
    */
   declare readonly report?: {
+    /** Invites given. */
     patients: number;
+    /** Patients sent (resent ones included). */
     sent: number;
+    /** Patients accepted before, with the same record: not sent. */
     alreadyAccepted: number;
-    changed: { practicePatientId: string; resent: boolean }[];
+    /** Patients whose record changed since it was accepted. */
+    changed: {
+      /** The patient. */
+      practicePatientId: string;
+      /** Whether it was sent again (`resendChanged`). */
+      resent: boolean;
+    }[];
+    /** Patients of unknown outcome sent again (`resendUnknown`). */
     unknownResent: number;
   };
 

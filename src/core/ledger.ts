@@ -67,11 +67,19 @@ export interface LedgerBatch {
 
 /** A batch about to be sent for the first time, with the patients it is meant to claim. */
 export interface NewLedgerBatch {
+  /** The batch's key in the ledger (a fresh UUID per POST). */
   batchKey: string;
+  /** The practice. */
   practiceId: string;
+  /** The `BatchId` it is sent with (v1/v2). */
   batchId?: string;
   /** In order: each patient and the hash of its invite as it will be sent. */
-  patients: { practicePatientId: string; recordHash: string }[];
+  patients: {
+    /** The patient. */
+    practicePatientId: string;
+    /** SHA-256 of its invite as it will be sent. */
+    recordHash: string;
+  }[];
 }
 
 /** What `invitePatients` needs of a durable ledger. Both shipped ledgers implement it. */

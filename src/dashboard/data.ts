@@ -8,36 +8,61 @@ import { run, schemaIdent, type SqlClient } from '../postgres/sql';
 
 /** One minute of the fleet (a row of `fleet_snapshots`). */
 export interface FleetSnapshot {
+  /** When it was taken. */
   takenAt: Date;
+  /** The fleet's practices. */
   practices: number;
+  /** Synced within `staleAfterSeconds`. */
   current: number;
+  /** Synced before, not within `staleAfterSeconds`. */
   stale: number;
+  /** Never synced. */
   neverSynced: number;
+  /** Whose last run failed. */
   failing: number;
+  /** Rate-limited then. */
   rateLimited: number;
+  /** Leased then. */
   syncing: number;
+  /** Median lag, in seconds (`null`: no practice synced yet). */
   lagP50: number | null;
+  /** 90th percentile of the lag, in seconds. */
   lagP90: number | null;
+  /** 99th percentile of the lag, in seconds. */
   lagP99: number | null;
+  /** The largest lag, in seconds. */
   lagMax: number | null;
   /** Runs that ended synced since the previous snapshot. */
   syncs: number;
+  /** Runs that failed since the previous snapshot. */
   failures: number;
+  /** Patients synced since the previous snapshot. */
   patients: number;
+  /** Jobs waiting in the dead-letter queue (`null`: unknown). */
   deadLetters: number | null;
 }
 
 /** One row of the run log. */
 export interface FleetRun {
+  /** `sync`, `invite` or `action`. */
   kind: string;
+  /** How it ended (a `RunOutcome`, `invited`), or the action's name. */
   outcome: string;
+  /** When it began. */
   startedAt: Date | null;
+  /** When it ended. */
   finishedAt: Date;
+  /** How long it ran. */
   durationMs: number | null;
+  /** Pages of a sync. */
   pages: number | null;
+  /** Patients of a sync, or of an invitation list. */
   patients: number | null;
+  /** The class of a failure. */
   errorClass: string | null;
+  /** Its code (SQLSTATE, `E…`, OAuth code). */
   errorCode: string | null;
+  /** Its HTTP status, when Medfusion answered. */
   httpStatus: number | null;
   /** The worker, or the operator of an action. */
   actor: string | null;
@@ -47,6 +72,7 @@ export interface FleetRun {
 
 /** One practice's checkpoint, per API version. */
 export interface CheckpointDetail {
+  /** The API version of this checkpoint. */
   apiVersion: string;
   /** Whether it has a cursor (a run has moved it). */
   hasCursor: boolean;
@@ -54,28 +80,43 @@ export interface CheckpointDetail {
   cursorAgeSeconds: number | null;
   /** When the row last changed (a commit, a lease). */
   updatedAt: Date;
+  /** The lease holder, if leased. */
   holder: string | null;
+  /** When the lease expires unless renewed. */
   leaseExpiresAt: Date | null;
+  /** When the holder last renewed it. */
   leaseRenewedAt: Date | null;
+  /** The fence: moved on by every lease and by operator actions. */
   fence: number;
 }
 
 /** An invitation batch holding patients whose outcome is unknown. */
 export interface UnknownBatch {
+  /** The batch's key in the ledger. */
   batchKey: string;
+  /** The `BatchId` it was sent with. */
   batchId: string | null;
+  /** Its patients of unknown outcome. */
   patients: number;
+  /** POSTs of it so far. */
   attempts: number;
+  /** When it was first claimed. */
   createdAt: Date;
+  /** When it was last sent or changed. */
   updatedAt: Date;
 }
 
 /** One practice in detail. */
 export interface PracticeDetail {
+  /** The practice. */
   practiceId: string;
+  /** Its environment. */
   environment: string;
+  /** Its last 50 runs and actions, the latest first. */
   runs: FleetRun[];
+  /** Its checkpoints (one per API version). */
   checkpoints: CheckpointDetail[];
+  /** Its invitation batches holding patients of unknown outcome. */
   unknownBatches: UnknownBatch[];
 }
 

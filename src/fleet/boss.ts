@@ -122,7 +122,12 @@ export interface FleetBoss {
   /** Removes the schedule of `key`. */
   unschedule(name: string, key?: string): Promise<void>;
   /** The schedules of a queue (one per practice, keyed by its id). */
-  getSchedules(name: string): Promise<{ key?: string }[]>;
+  getSchedules(name: string): Promise<
+    {
+      /** The schedule's key: the practice id. */
+      key?: string;
+    }[]
+  >;
   /** Inserts many jobs in one statement; with `returnId`, resolves with their ids. */
   insert(
     name: string,

@@ -118,6 +118,15 @@ interface DeadRow {
 const GONE = `lease_renewed_at IS NOT NULL
   AND now() - lease_renewed_at >= (lease_expires_at - lease_renewed_at) / 2`;
 
+/**
+ * The operator's actions on a fleet, in practice terms; `medfusion-fleet` runs them from the command
+ * line. Each change is recorded in the run log with its operator.
+ *
+ * @example
+ * const ops = new FleetOperations({ db: pool, boss, environment: 'production' });
+ * for (const d of await ops.deadLetters()) console.log(d.practiceId, d.reason?.errorClass);
+ * await ops.redrive(['practice-uuid']);
+ */
 export class FleetOperations {
   private readonly s: string;
   private readonly environment: string;

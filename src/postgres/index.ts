@@ -10,7 +10,7 @@ export {
 } from './checkpoint-store';
 export { PostgresInvitationLedger, type PostgresInvitationLedgerOptions } from './ledger';
 export { migrate, SCHEMA_VERSION, type MigrateOptions } from './schema';
-export type { SqlClient, SqlPool, SqlPoolClient, SqlResult } from './sql';
+export type { SqlClient, SqlPool, SqlPoolClient, SqlQuery, SqlResult } from './sql';
 export { LeaseLostError, LeaseHeldError, StateStoreError } from '../core/errors';
 export type {
   CheckpointRun,
