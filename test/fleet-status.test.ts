@@ -440,6 +440,30 @@ const NO_MORE_BOSS = {
   updateQueue: async () => undefined,
 };
 
+/** A job engine that records the queues made and the handler of each queue worked. */
+function recordingBoss(): {
+  boss: FleetBoss;
+  handlers: Map<string, (jobs: BossJob[]) => Promise<unknown>>;
+  created: string[];
+} {
+  const handlers = new Map<string, (jobs: BossJob[]) => Promise<unknown>>();
+  const created: string[] = [];
+  const boss: FleetBoss = {
+    createQueue: async (name) => void created.push(name),
+    send: async () => null,
+    work: async (name, _options, handler) => {
+      handlers.set(name, handler);
+      return name;
+    },
+    offWork: async () => undefined,
+    getSchedules: async () => [],
+    schedule: async () => undefined,
+    unschedule: async () => undefined,
+    ...NO_MORE_BOSS,
+  };
+  return { boss, handlers, created };
+}
+
 describe('FleetWorker jobs it cannot read', () => {
   let db: TestDatabase;
   beforeAll(async () => (db = await createTestDatabase()));
@@ -447,21 +471,7 @@ describe('FleetWorker jobs it cannot read', () => {
 
   it("dead-letters a job whose data is not the fleet's, and logs it through pino as pino expects", async () => {
     // The job engine's side of one exchange, recorded: which queues were made and worked.
-    const handlers = new Map<string, (jobs: BossJob[]) => Promise<unknown>>();
-    const created: string[] = [];
-    const boss: FleetBoss = {
-      createQueue: async (name) => void created.push(name),
-      send: async () => null,
-      work: async (name, _options, handler) => {
-        handlers.set(name, handler);
-        return name;
-      },
-      offWork: async () => undefined,
-      getSchedules: async () => [],
-      schedule: async () => undefined,
-      unschedule: async () => undefined,
-      ...NO_MORE_BOSS,
-    };
+    const { boss, handlers, created } = recordingBoss();
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -509,20 +519,7 @@ describe('FleetWorker jobs it cannot read', () => {
 
   it('without a logger it talks: one line per job on the console; logger: false keeps it silent', async () => {
     const run = async (logger?: false): Promise<string[]> => {
-      const handlers = new Map<string, (jobs: BossJob[]) => Promise<unknown>>();
-      const boss: FleetBoss = {
-        createQueue: async () => undefined,
-        send: async () => null,
-        work: async (name, _options, handler) => {
-          handlers.set(name, handler);
-          return name;
-        },
-        offWork: async () => undefined,
-        getSchedules: async () => [],
-        schedule: async () => undefined,
-        unschedule: async () => undefined,
-        ...NO_MORE_BOSS,
-      };
+      const { boss, handlers } = recordingBoss();
       const worker = new FleetWorker({
         boss,
         pool: db.pool,

@@ -2,7 +2,7 @@
  * What the fleet's job handlers share: the worker's parts they use, how a job ends (its result for
  * pg-boss, counts and classes only), and how a failure of your callbacks is told from the SDK's.
  */
-import type { Instrumentation } from '../core/instrumentation';
+import type { Instrumentation, OperationSpan } from '../core/instrumentation';
 import type { InvalidRecord } from '../core/patient-page';
 import type { Logger } from '../core/logger';
 import type { PostgresInvitationLedger } from '../postgres/ledger';
@@ -136,5 +136,42 @@ export const jobError = (
   error: unknown,
   retryable?: boolean,
 ): FleetJobError => new FleetJobError(kind, practiceId, error, retryable, callbackOf(error));
+
+/** The job's span: its practice, outcome and counts, the class of a failure; and its metrics. */
+export function recordJob(
+  instrumentation: Instrumentation,
+  span: OperationSpan,
+  kind: FleetJobKind,
+  job: BossJob,
+  result: JobResult,
+  retryLimit: number,
+): void {
+  const output = (result.output ?? {}) as Record<string, unknown>;
+  const failedJob = result.status !== 'completed';
+  const outcome = failedJob ? 'failed' : String(output.outcome ?? 'unknown');
+  const counts = Object.fromEntries(
+    ['pages', 'patients', 'sent', 'alreadyAccepted', 'changed', 'unknownResent', 'status']
+      .filter((k) => typeof output[k] === 'number')
+      .map((k) => [`medfusion.job.${k}`, output[k] as number]),
+  );
+  const errorClass = typeof output.errorClass === 'string' ? output.errorClass : undefined;
+  span.set({
+    'medfusion.job.outcome': outcome,
+    'medfusion.job.retry_count': job.retryCount,
+    ...counts,
+    ...(errorClass ? { 'error.type': errorClass } : {}),
+  });
+  if (failedJob) span.fail(errorClass ?? 'Error');
+  instrumentation.add('medfusion.fleet.jobs', 1, {
+    'medfusion.job.kind': kind,
+    'medfusion.job.outcome': outcome,
+  });
+  // Dead-lettered now, or failed with no retry left: pg-boss moves it to the dead-letter queue.
+  if (result.status === 'deadletter' || (failedJob && job.retryCount >= retryLimit))
+    instrumentation.add('medfusion.fleet.dead_letters', 1, {
+      'medfusion.job.kind': kind,
+      ...(errorClass ? { 'error.type': errorClass } : {}),
+    });
+}
 
 export type { InvalidRecord, Logger };

@@ -15,12 +15,7 @@
  * - `stop()` (on SIGTERM and SIGINT): no new jobs; running syncs finish the page in hand and are
  *   re-queued; invitation lists finish their batch in flight.
  */
-import {
-  errorTypeOf,
-  noInstrumentation,
-  type Instrumentation,
-  type OperationSpan,
-} from '../core/instrumentation';
+import { errorTypeOf, noInstrumentation, type Instrumentation } from '../core/instrumentation';
 import { isPathId } from '../core/path';
 import { consoleLogger, isPino, pinoLogger, silentLogger, type Logger } from '../internal/log';
 import { openTelemetry } from '../telemetry/open-telemetry';
@@ -31,7 +26,13 @@ import { FleetClients } from './clients';
 import type { FleetJobKind } from './errors';
 import { runInviteJob } from './invite-job';
 import { FleetHistory } from './history';
-import { practiceOf, type FleetWorkerStats, type JobContext, type JobResult } from './job';
+import {
+  practiceOf,
+  recordJob,
+  type FleetWorkerStats,
+  type JobContext,
+  type JobResult,
+} from './job';
 import { resolveFleetOptions, type FleetWorkerOptions, type ResolvedFleetOptions } from './options';
 import { migrateFleet } from './schema';
 import { FleetScheduler } from './scheduling';
@@ -348,43 +349,6 @@ export class FleetWorker<C extends SqlPoolClient = SqlPoolClient> {
     }
     return results;
   }
-}
-
-/** The job's span: its practice, outcome and counts, the class of a failure; and its metrics. */
-function recordJob(
-  instrumentation: Instrumentation,
-  span: OperationSpan,
-  kind: FleetJobKind,
-  job: BossJob,
-  result: JobResult,
-  retryLimit: number,
-): void {
-  const output = (result.output ?? {}) as Record<string, unknown>;
-  const failedJob = result.status !== 'completed';
-  const outcome = failedJob ? 'failed' : String(output.outcome ?? 'unknown');
-  const counts = Object.fromEntries(
-    ['pages', 'patients', 'sent', 'alreadyAccepted', 'changed', 'unknownResent', 'status']
-      .filter((k) => typeof output[k] === 'number')
-      .map((k) => [`medfusion.job.${k}`, output[k] as number]),
-  );
-  const errorClass = typeof output.errorClass === 'string' ? output.errorClass : undefined;
-  span.set({
-    'medfusion.job.outcome': outcome,
-    'medfusion.job.retry_count': job.retryCount,
-    ...counts,
-    ...(errorClass ? { 'error.type': errorClass } : {}),
-  });
-  if (failedJob) span.fail(errorClass ?? 'Error');
-  instrumentation.add('medfusion.fleet.jobs', 1, {
-    'medfusion.job.kind': kind,
-    'medfusion.job.outcome': outcome,
-  });
-  // Dead-lettered now, or failed with no retry left: pg-boss moves it to the dead-letter queue.
-  if (result.status === 'deadletter' || (failedJob && job.retryCount >= retryLimit))
-    instrumentation.add('medfusion.fleet.dead_letters', 1, {
-      'medfusion.job.kind': kind,
-      ...(errorClass ? { 'error.type': errorClass } : {}),
-    });
 }
 
 /** A database error's SQLSTATE or a system error's code, for a log line. */
