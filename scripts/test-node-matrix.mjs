@@ -15,6 +15,8 @@ for (const { version, bin } of nodeBinaries().slice(1)) {
     bin,
     [
       'node_modules/jest/bin/jest.js',
+      // Two at a time: most of a test's time is spent waiting on servers and child processes.
+      '--maxWorkers=2',
       '--testPathIgnorePatterns',
       ...HEAVY.map((h) => `${h}\\.test\\.ts$`),
     ],
