@@ -13,7 +13,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../src/sandbox/index';
 import { ready, spawnFleetWorker, type FleetWorkerConfig } from '../test/helpers/fleet';
@@ -34,9 +34,20 @@ export interface FleetBench {
   measuredPerMinute: number;
   /** measured / bound. */
   ratioToBound: number;
-  scaling: { workers: number; practicesPerMinute: number }[];
+  /**
+   * Each round of 1, 2 and 4 workers: its rate, how busy the machine's CPUs were (0 to 1, every
+   * process: workers, PostgreSQL, sandbox) and the CPU time one sync cost, all processes included.
+   */
+  scaling: { workers: number; practicesPerMinute: number; cpuBusy: number; cpuMsPerSync: number }[];
   /** 4 workers / 1 worker. */
   scaling4to1: number;
+  /**
+   * What this machine's CPUs allow 4 workers: the lesser of 4 × one worker's rate and the
+   * machine's CPU time divided by one sync's (measured with one worker), practices a minute.
+   */
+  cpuBoundPerMinute4: number;
+  /** 4 workers' rate / cpuBoundPerMinute4. */
+  ratioToCpuBound4: number;
   backfill: { patients: number; pages: number; ms: number; boundMs: number; ratio: number };
   idle: { notifyTxPerSecond: number; pollingTxPerSecond: number; seconds: number };
 }
@@ -114,6 +125,18 @@ async function round(f: Fleet, first: ChildProcess, ids: string[]): Promise<numb
   }
 }
 
+/** CPU time of every core so far, busy and in all, ms (os.cpus(): all processes of the machine). */
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.irq + times.idle;
+    busy += all - times.idle;
+    total += all;
+  }
+  return { busy, total };
+}
+
 /** Transactions the database committed or rolled back so far. */
 async function transactions(db: TestDatabase): Promise<number> {
   const res = await db.pool.query<{ n: string }>(
@@ -163,16 +186,29 @@ export async function fleetBench(
     const scaling: FleetBench['scaling'] = [];
     for (const n of [1, 2, 4]) {
       const fleet = await workers(f, n, concurrency, ids);
+      const before = cpuTimes();
       const ms = await round(f, fleet[0] as ChildProcess, ids);
+      const after = cpuTimes();
       await stop(f, fleet);
       const perMinute = practices / (ms / 60_000);
-      scaling.push({ workers: n, practicesPerMinute: perMinute });
+      const cpuBusy = (after.busy - before.busy) / (after.total - before.total);
+      const cpuMsPerSync = (after.busy - before.busy) / practices;
+      scaling.push({ workers: n, practicesPerMinute: perMinute, cpuBusy, cpuMsPerSync });
       log(
-        `fleet: ${n} worker(s) × concurrency ${concurrency}: ${practices} practices in ${(ms / 1000).toFixed(1)} s, ${perMinute.toFixed(0)} practices/min`,
+        `fleet: ${n} worker(s) × concurrency ${concurrency}: ${practices} practices in ${(ms / 1000).toFixed(1)} s, ${perMinute.toFixed(0)} practices/min; CPUs ${(cpuBusy * 100).toFixed(0)}% busy, ${cpuMsPerSync.toFixed(1)} ms of CPU a sync`,
       );
     }
     const measuredPerMinute = scaling[0]?.practicesPerMinute ?? 0;
     const scaling4to1 = (scaling[2]?.practicesPerMinute ?? 0) / measuredPerMinute;
+    // The machine's own bound: all its cores' time over what one sync costs with one worker.
+    const cpuBoundPerMinute4 = Math.min(
+      4 * measuredPerMinute,
+      (cpus().length * 60_000) / (scaling[0]?.cpuMsPerSync ?? Infinity),
+    );
+    const ratioToCpuBound4 = (scaling[2]?.practicesPerMinute ?? 0) / cpuBoundPerMinute4;
+    log(
+      `fleet: ${cpus().length} cores at ${(scaling[0]?.cpuMsPerSync ?? 0).toFixed(1)} ms of CPU a sync allow 4 workers ${cpuBoundPerMinute4.toFixed(0)} practices/min; they did ${(ratioToCpuBound4 * 100).toFixed(0)}% of it`,
+    );
 
     // Backfill: one practice, 5,000 new patients.
     const single = await workers(f, 1, concurrency, [backfill]);
@@ -215,6 +251,8 @@ export async function fleetBench(
       ratioToBound: measuredPerMinute / boundPerMinute,
       scaling,
       scaling4to1,
+      cpuBoundPerMinute4,
+      ratioToCpuBound4,
       backfill: { patients: 5000, pages, ms: backfillMs, boundMs, ratio: boundMs / backfillMs },
       idle: { notifyTxPerSecond: notifyTx, pollingTxPerSecond: pollingTx, seconds: idleSeconds },
     };

@@ -60,6 +60,13 @@ const fleetRows = (f: FleetBench) =>
       f.scaling4to1 >= 3.5,
     ],
     [
+      `fleet, 4 workers against what ${cpus().length} cores allow (for information)`,
+      '4 workers / min(4 × 1 worker, cores ÷ CPU a sync)',
+      f.ratioToCpuBound4,
+      '-',
+      true,
+    ],
+    [
       'fleet backfill, 5,000 patients in one practice (for information)',
       'bound (51 × 50 ms) / measured',
       f.backfill.ratio,
