@@ -16,7 +16,7 @@ export type { Backoff } from './internal/retry';
 export type { RequestOptions } from './core/request';
 
 export { PagePromise, type PageSource } from './core/page-promise';
-export type { ResponseInfo, HasLastResponse, ResponseHeaders } from './core/response-info';
+export type { ResponseInfo, HasLastResponse, ResponseHeaders } from './models/response-info';
 export type {
   PatientPage,
   InvalidRecord,

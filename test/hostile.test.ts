@@ -9,7 +9,7 @@ import { MedfusionError, ResponseParseError, ValidationError } from 'medfusion-p
 import { readPatientPage } from '../src/core/patient-page';
 import { readBatchStatus } from '../src/resources/batches';
 import { silentLogger } from '../src/internal/log';
-import type { RawResponse } from '../src/core/response-info';
+import type { RawResponse } from '../src/models/response-info';
 import { BASE, PRACTICE, testClient, useMsw } from './helpers/msw';
 import { fixture } from './helpers/fixtures';
 import { recordFigures } from './helpers/figures';

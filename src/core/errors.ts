@@ -5,7 +5,10 @@
  */
 
 import type { BatchStatus, BatchSubmission } from '../models/types';
-import type { ResponseHeaders } from './response-info';
+import type { ResponseHeaders } from '../models/response-info';
+import type { ValidationIssue } from '../models/codec';
+
+export type { ValidationIssue };
 
 const BRAND = Symbol.for('medfusion-patient-sdk.error');
 /**
@@ -14,14 +17,6 @@ const BRAND = Symbol.for('medfusion-patient-sdk.error');
  * it to check that no error ever carries PHI).
  */
 const OBSERVER = Symbol.for('medfusion-patient-sdk.errorObserver');
-
-/** One problem found by a codec: where (`invites[3].demographics.name.middleName`) and which rule. */
-export interface ValidationIssue {
-  /** Where: `invites[3].demographics.name.middleName`, or an XML path for response problems. */
-  path: string;
-  /** Which rule failed: `required`, `nonEmpty`, `email`, `maxLength(2)`, `oneOf(Gender)`, … */
-  rule: string;
-}
 
 /** The brands of a class and of the classes it extends, most specific first. */
 function brandsOf(ctor: unknown): string[] {

@@ -2,8 +2,8 @@
 import * as t from 'io-ts';
 import { ValidationError, type ValidationIssue } from './errors';
 import { decodeResponse } from './read-response';
-import type { RawResponse } from './response-info';
-import { responseInfo, withLastResponse, type HasLastResponse } from './response-info';
+import type { RawResponse } from '../models/response-info';
+import { responseInfo, withLastResponse, type HasLastResponse } from '../models/response-info';
 import type { Logger } from './logger';
 import { isLeft, toIssues } from '../models/codec';
 import type { ApiVersion } from '../models/enums';

@@ -1,5 +1,5 @@
 import { ResponseParseError } from './errors';
-import type { RawResponse } from './response-info';
+import type { RawResponse } from '../models/response-info';
 import { XmlSyntaxError } from '../xml/parse';
 
 /** Decodes a 2xx body with `decode`; a body that is not the XML the API sends is a {@link ResponseParseError}. */

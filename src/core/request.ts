@@ -3,7 +3,7 @@
  * it. Types only: the resources build on these, the transport implements {@link Requester}.
  */
 import type { MedfusionError } from './errors';
-import type { RawResponse } from './response-info';
+import type { RawResponse } from '../models/response-info';
 
 /** Per-call options, accepted by every method as its last argument. */
 export interface RequestOptions {

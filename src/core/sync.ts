@@ -19,7 +19,7 @@ import {
 import type { Instrumentation, OperationSpan } from './instrumentation';
 import { MAX_TIMER_MS } from './limits';
 import type { Logger } from './logger';
-import { withLastResponse, type HasLastResponse } from './response-info';
+import { withLastResponse, type HasLastResponse } from '../models/response-info';
 import type { PagePromise } from './page-promise';
 import {
   recordsOf,

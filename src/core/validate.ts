@@ -4,6 +4,7 @@
  */
 import { ValidationError, type ValidationIssue } from './errors';
 import { isLeft, toIssues } from '../models/codec';
+import type * as t from 'io-ts';
 import { GENDERS_V3_ONLY, type ApiVersion } from '../models/enums';
 import { PatientInviteCodec, STATE_RULE, type PatientInvite } from '../models/patient';
 import { PATIENT, type SchemaNode } from '../xml/schema';
@@ -98,4 +99,16 @@ export function validateInvites(invites: unknown, version: ApiVersion): PatientI
     throw new ValidationError('invites', issues, hint);
   }
   return valid;
+}
+
+/** Decodes `value` with `codec` or throws a {@link ValidationError} naming `subject`. */
+export function decodeOrThrow<A, O>(
+  codec: t.Type<A, O>,
+  value: unknown,
+  subject: string,
+  prefix = '',
+): A {
+  const result = codec.decode(value);
+  if (isLeft(result)) throw new ValidationError(subject, toIssues(result.left, prefix));
+  return result.right;
 }

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { AbortError, APIError, OAuthError, ResponseParseError } from '../core/errors';
-import type { RawResponse } from '../core/response-info';
+import type { RawResponse } from '../models/response-info';
 import type { TokenSource, Transport } from './transport';
 import { encodePathSegment } from '../core/path';
 import { isLeft } from '../models/codec';

@@ -20,7 +20,7 @@ import {
 import { errorTypeOf, type HttpAttempt, type Instrumentation } from '../core/instrumentation';
 import { MAX_TIMER_MS } from '../core/limits';
 import type { RequestOptions, RequestSpec, Requester } from '../core/request';
-import type { RawResponse, ResponseHeaders } from '../core/response-info';
+import type { RawResponse, ResponseHeaders } from '../models/response-info';
 import { decodeProcessingResponse } from '../xml/documents';
 import type { Logger } from './log';
 import type { RequestLimiter } from './limiter';

@@ -4,7 +4,14 @@
  */
 import * as t from 'io-ts';
 import type { Either, Left } from 'fp-ts/lib/Either';
-import { ValidationError, type ValidationIssue } from '../core/errors';
+
+/** One problem found by a codec: where (`invites[3].demographics.name.middleName`) and which rule. */
+export interface ValidationIssue {
+  /** Where: `invites[3].demographics.name.middleName`, or an XML path for response problems. */
+  path: string;
+  /** Which rule failed: `required`, `nonEmpty`, `email`, `maxLength(2)`, `oneOf(Gender)`, … */
+  rule: string;
+}
 
 /**
  * `fp-ts`'s `isLeft`, written here so that the published ESM build never imports an `fp-ts` deep
@@ -260,16 +267,4 @@ function ruleOf(ctx: t.Context): string {
   if (type instanceof t.ArrayType) return 'array';
   if (type instanceof t.InterfaceType || type instanceof t.PartialType) return 'object';
   return type?.name ?? 'invalid';
-}
-
-/** Decodes `value` with `codec` or throws a {@link ValidationError} naming `subject`. */
-export function decodeOrThrow<A, O>(
-  codec: t.Type<A, O>,
-  value: unknown,
-  subject: string,
-  prefix = '',
-): A {
-  const result = codec.decode(value);
-  if (isLeft(result)) throw new ValidationError(subject, toIssues(result.left, prefix));
-  return result.right;
 }

@@ -21,7 +21,7 @@ import type {
   Race,
   SexualOrientationValue,
 } from './enums';
-import type { HasLastResponse } from '../core/response-info';
+import type { HasLastResponse } from './response-info';
 
 /** A value from a known list, or (in what Medfusion returns) any other value it sent, kept as sent. */
 export type OpenEnum<V extends string> = V | (string & {});

@@ -3,7 +3,7 @@
  * and GET response), `ProcessingResponse`, `ProcessingStatus` and the v3 cancel-invitation body.
  * Used by the client and by the sandbox alike.
  */
-import type { ValidationIssue } from '../core/errors';
+import type { ValidationIssue } from '../models/codec';
 import type { ApiVersion } from '../models/enums';
 import {
   parseXml,

@@ -2,7 +2,7 @@
  * The two walks over a schema table: model → XML text, and parsed XML → model. Tables are filtered
  * for an API version and a direction once and cached, so the hot loops only read plain arrays.
  */
-import type { ValidationIssue } from '../core/errors';
+import type { ValidationIssue } from '../models/codec';
 import type { ApiVersion } from '../models/enums';
 import {
   asElement,
