@@ -40,8 +40,12 @@ if (canInstall) {
   try {
     apt(install);
   } catch {
-    apt(['update']); // a fresh machine may have no package lists yet
-    apt(install);
+    try {
+      apt(['update']); // a fresh machine may have no package lists yet
+      apt(install);
+    } catch {
+      process.stderr.write('apt-get could not install chromium\n'); // said below what to do
+    }
   }
   const now = found();
   if (now) {
