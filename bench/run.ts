@@ -37,6 +37,21 @@ const SCALE = {
 /** The fleet benchmark: steady-state practices, and each worker's concurrency. */
 const FLEET = { practices: quick ? 800 : 2000, concurrency: 4 };
 
+/**
+ * Replaces one section of bench/results.json (`--fleet`, `--scale` alone); the other figures stay as
+ * they were.
+ */
+function writeSection(name: 'fleet' | 'scale', figures: object): void {
+  const file = join(__dirname, 'results.json');
+  const results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  results[name] = {
+    date: new Date().toISOString(),
+    command: `npm run bench -- --${name}`,
+    ...figures,
+  };
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+
 /** The fleet against its latency bound, 1 to 4 workers, a backfill, the idle cost. */
 function fleet(log: (s: string) => void): Promise<FleetBench> {
   return withPostgres(() => fleetBench(log, FLEET));
@@ -182,10 +197,7 @@ async function main(): Promise<void> {
   if (scaleOnly) {
     const r = await withPostgres(() => scaleBench(log, SCALE));
     log(JSON.stringify(r, null, 2));
-    const file = join(__dirname, 'results.json');
-    const results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    results.scale = { date: new Date().toISOString(), command: 'npm run bench -- --scale', ...r };
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    writeSection('scale', r);
     log('\nwrote the scale section of bench/results.json');
     return;
   }
@@ -193,11 +205,7 @@ async function main(): Promise<void> {
     const f = await fleet(log);
     for (const [what, of, value, target, met] of fleetRows(f))
       log(`| ${what} | ${of} | ${value.toFixed(2)} | ${target} | ${met ? 'yes' : 'NO'} |`);
-    // The fleet's section of bench/results.json is replaced; the other figures stay as they were.
-    const file = join(__dirname, 'results.json');
-    const results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    results.fleet = { date: new Date().toISOString(), command: 'npm run bench -- --fleet', ...f };
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    writeSection('fleet', f);
     log('\nwrote the fleet section of bench/results.json');
     return;
   }

@@ -8,8 +8,15 @@
 import { parseArgs } from 'node:util';
 import { MedfusionError, StateStoreError, safeCause } from '../core/errors';
 import { startDashboard } from '../dashboard/server';
+import { describeFailure } from '../fleet/errors';
 import { FleetOperations, type DeadLetter, type OperationsBoss } from '../fleet/operations';
-import { formatAge, formatFleetStatus, readFleetStatus, type FleetStatus } from '../fleet/status';
+import {
+  formatAge,
+  formatFleetStatus,
+  formatTable,
+  readFleetStatus,
+  type FleetStatus,
+} from '../fleet/status';
 import type { SqlClient } from '../postgres/sql';
 
 const HELP = `Usage: medfusion-fleet <command> [options]
@@ -276,23 +283,12 @@ function formatDeadLetters(letters: DeadLetter[]): string {
   const lines = letters.map((d) => [
     d.practiceId ?? '-',
     d.kind,
-    d.reason
-      ? `${d.reason.errorClass}${d.reason.status !== undefined ? ` (HTTP ${d.reason.status})` : ''}` +
-        `${d.reason.code !== undefined ? ` [${d.reason.code}]` : ''}` +
-        `${d.reason.callback !== undefined ? ` in ${d.reason.callback}` : ''}` +
-        `${d.reason.rule !== undefined ? ` (${d.reason.rule})` : ''}`
-      : '-',
+    d.reason ? describeFailure(d.reason) : '-',
     d.deadLetteredAt.toISOString(),
     String(d.attempts),
     d.id,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const row = (cells: string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [row(header), ...lines.map(row), '', `${letters.length} dead letter(s)`].join('\n');
+  return [...formatTable(header, lines), '', `${letters.length} dead letter(s)`].join('\n');
 }
 
 /** `current 180/200 [##################--]  oldest 4m`: the share of practices synced recently. */

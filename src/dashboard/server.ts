@@ -66,7 +66,7 @@ const SECURITY_HEADERS = {
  *
  * @example
  * const dashboard = await startDashboard({ db: pool, databaseUrl, port: 8080 });
- * console.log(`dashboard at ${dashboard.url}`);
+ * logger.info('fleet dashboard', { url: dashboard.url }); // http://127.0.0.1:8080
  */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const schema = o.schema ?? DEFAULT_SCHEMA;

@@ -83,11 +83,8 @@ export class FleetJobError extends MedfusionError {
     const status = failure instanceof APIError ? failure.status : undefined;
     const rule = failure instanceof CursorError ? failure.rule : undefined;
     super(
-      `${kind} of practice ${practiceId} failed: ${errorClass}` +
-        (callback !== undefined ? ` in ${callback}` : '') +
-        (status !== undefined ? ` (HTTP ${status})` : '') +
-        (code !== undefined ? ` [${code}]` : '') +
-        (rule !== undefined ? ` (${rule})` : ''),
+      `${kind} of practice ${practiceId} failed: ` +
+        describeFailure({ errorClass, callback, status, code, rule }),
     );
     this.kind = kind;
     this.practiceId = practiceId;
@@ -103,6 +100,26 @@ export class FleetJobError extends MedfusionError {
 
 /** Codes an SDK error may carry: SQLSTATE, `E…`, OAuth's `invalid_grant`. */
 const CODE = /^[\w.-]{1,40}$/;
+
+/**
+ * A failure in one phrase, as a job error's message and the dead-letter list say it:
+ * `DatabaseError in onPage [23505]`, `NotFoundError (HTTP 404)`.
+ */
+export function describeFailure(f: {
+  errorClass: string;
+  callback?: string | undefined;
+  status?: number | undefined;
+  code?: string | undefined;
+  rule?: string | undefined;
+}): string {
+  return (
+    f.errorClass +
+    (f.callback !== undefined ? ` in ${f.callback}` : '') +
+    (f.status !== undefined ? ` (HTTP ${f.status})` : '') +
+    (f.code !== undefined ? ` [${f.code}]` : '') +
+    (f.rule !== undefined ? ` (${f.rule})` : '')
+  );
+}
 
 function ofSdk(failure: MedfusionError): { errorClass: string; code?: string } {
   const raw: unknown =

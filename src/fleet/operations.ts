@@ -124,7 +124,8 @@ const GONE = `lease_renewed_at IS NOT NULL
  *
  * @example
  * const ops = new FleetOperations({ db: pool, boss, environment: 'production' });
- * for (const d of await ops.deadLetters()) console.log(d.practiceId, d.reason?.errorClass);
+ * for (const d of await ops.deadLetters())
+ *   logger.warn('dead letter', { practiceId: d.practiceId, errorClass: d.reason?.errorClass });
  * await ops.redrive(['practice-uuid']);
  */
 export class FleetOperations {

@@ -259,12 +259,6 @@ export function formatFleetStatus(status: FleetStatus): string {
       ? `${p.lastErrorClass}${p.consecutiveFailures > 1 ? ` x${p.consecutiveFailures}` : ''}`
       : '-',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const row = (cells: string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
   const s = status.summary;
   const summary =
     `${s.practices} practices: ${s.current} current, ${s.stale} stale, ${s.neverSynced} never synced, ` +
@@ -273,5 +267,16 @@ export function formatFleetStatus(status: FleetStatus): string {
     '; ' +
     `${s.unknownInvitations} invitation(s) of unknown outcome in ${s.unknownInvitationBatches} batch(es)` +
     (s.deadLetters !== undefined ? `; ${s.deadLetters} dead letter(s)` : '');
-  return [row(header), ...lines.map(row), '', summary].join('\n');
+  return [...formatTable(header, lines), '', summary].join('\n');
+}
+
+/** A header and rows as aligned columns, two spaces apart: one line each. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
 }
