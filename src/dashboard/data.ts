@@ -162,35 +162,38 @@ export async function readPractice(
 ): Promise<PracticeDetail> {
   const s = schemaIdent(o.schema);
   const ids = [o.practiceId, o.environment];
-  const runs = await run(
-    db,
-    'dashboard.practice',
-    `SELECT kind, outcome, started_at, finished_at, duration_ms, pages, patients, error_class,
+  // Three reads, sent together.
+  const [runs, checkpoints, batches] = await Promise.all([
+    run(
+      db,
+      'dashboard.practice',
+      `SELECT kind, outcome, started_at, finished_at, duration_ms, pages, patients, error_class,
             error_code, http_status, actor, job_id
        FROM ${s}.fleet_runs WHERE practice_id = $1 AND environment = $2
       ORDER BY finished_at DESC LIMIT 50`,
-    ids,
-  );
-  const checkpoints = await run(
-    db,
-    'dashboard.practice',
-    `SELECT api_version, cursor, updated_at, holder, lease_expires_at, lease_renewed_at, fence,
+      ids,
+    ),
+    run(
+      db,
+      'dashboard.practice',
+      `SELECT api_version, cursor, updated_at, holder, lease_expires_at, lease_renewed_at, fence,
             now() AS now
        FROM ${s}.checkpoints WHERE practice_id = $1 AND environment = $2 ORDER BY api_version`,
-    ids,
-  );
-  const batches = await run(
-    db,
-    'dashboard.practice',
-    `SELECT b.batch_key, b.batch_id, b.attempts, b.created_at, b.updated_at,
+      ids,
+    ),
+    run(
+      db,
+      'dashboard.practice',
+      `SELECT b.batch_key, b.batch_id, b.attempts, b.created_at, b.updated_at,
             count(*)::int AS patients
        FROM ${s}.invitation_patients p
        JOIN ${s}.invitation_batches b ON b.batch_key = p.batch_key
       WHERE p.practice_id = $1 AND p.state = 'sending'
       GROUP BY b.batch_key, b.batch_id, b.attempts, b.created_at, b.updated_at
       ORDER BY b.created_at`,
-    [o.practiceId],
-  );
+      [o.practiceId],
+    ),
+  ]);
   return {
     practiceId: o.practiceId,
     environment: o.environment,

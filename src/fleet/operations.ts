@@ -13,6 +13,7 @@ import { malformed, type CursorFormat } from '../core/cursor';
 import { isPathId } from '../core/path';
 import { DEFAULT_SCHEMA, run, schemaIdent, type SqlClient } from '../postgres/sql';
 import { queueNames, type BossFoundJob, type FleetQueues } from './boss';
+import { checkPracticeIds } from './scheduling';
 
 /** The part of `PgBoss` the actions that touch jobs need (redrive, remove). */
 export interface OperationsBoss {
@@ -196,7 +197,9 @@ export class FleetOperations {
       await this.record('*', 'redrive', { jobs: moved });
       return moved;
     }
-    checkIds(practiceIds);
+    checkPracticeIds(practiceIds);
+    if (practiceIds.length === 0)
+      throw new ValidationError('practice ids', [{ path: 'practiceIds', rule: 'nonEmpty' }]);
     for (const practiceId of practiceIds) {
       let mine = 0;
       for (let n = -1; n !== 0; mine += n)
@@ -215,7 +218,7 @@ export class FleetOperations {
    * @throws {ValidationError} an id the client would refuse.
    */
   async releaseLease(practiceId: string): Promise<FencedResult> {
-    checkIds([practiceId]);
+    checkPracticeIds([practiceId], 'practiceId');
     const res = await run(
       this.o.db,
       'fleet.release-lease',
@@ -249,7 +252,7 @@ export class FleetOperations {
    * @throws {ValidationError} an id the client would refuse, or a cursor `cursorFormat` refuses.
    */
   async resetCursor(practiceId: string, options: { to?: string } = {}): Promise<FencedResult> {
-    checkIds([practiceId]);
+    checkPracticeIds([practiceId], 'practiceId');
     const { to } = options;
     if (to !== undefined && malformed(to, this.o.cursorFormat ?? 'medfusion'))
       throw new ValidationError('reset-cursor', [{ path: 'to', rule: 'cursor(<epoch>[,<n>])' }]);
@@ -281,7 +284,7 @@ export class FleetOperations {
    * @throws {ValidationError} an id the client would refuse.
    */
   async removePractice(practiceId: string): Promise<FencedResult> {
-    checkIds([practiceId]);
+    checkPracticeIds([practiceId], 'practiceId');
     const boss = this.needBoss('removePractice');
     const held = await this.whyNot(practiceId, 'not-leased');
     if (held.refused === 'holder-alive') return held;
@@ -347,15 +350,6 @@ export class FleetOperations {
       [practiceId, this.environment, action, this.operator, JSON.stringify(detail)],
     );
   }
-}
-
-function checkIds(ids: unknown): void {
-  const list = Array.isArray(ids) ? (ids as unknown[]) : [];
-  const bad = list.findIndex((id) => !isPathId(id));
-  if (!Array.isArray(ids) || list.length === 0 || bad >= 0)
-    throw new ValidationError('practice ids', [
-      { path: bad >= 0 ? `practiceIds[${bad}]` : 'practiceIds', rule: 'practiceId' },
-    ]);
 }
 
 /** The fields of a `FleetJobError` kept in a job's output, each checked for its type. */
