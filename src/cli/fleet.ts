@@ -142,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
     ...(values.schema ? { schema: values.schema } : {}),
     ...(values.environment ? { environment: values.environment } : {}),
     ...(values['queue-prefix'] ? { queuePrefix: values['queue-prefix'] } : {}),
+    bossSchema: values['boss-schema'] ?? 'pgboss',
   };
 
   if (command === 'dashboard') {
@@ -154,7 +155,6 @@ async function main(argv: string[]): Promise<number> {
       db: pool,
       databaseUrl: url,
       ...common,
-      bossSchema: values['boss-schema'] ?? 'pgboss',
       ...(staleAfterSeconds !== undefined ? { staleAfterSeconds } : {}),
       port,
       host: values.host ?? '127.0.0.1',
@@ -177,11 +177,11 @@ async function main(argv: string[]): Promise<number> {
   await connected(db.connect());
   let boss: (OperationsBoss & { stop(o: object): Promise<void> }) | undefined;
   try {
-    if (command === 'redrive' || command === 'remove') boss = await startBoss(url, values);
+    if (command === 'redrive' || command === 'remove')
+      boss = await startBoss(url, common.bossSchema);
     const operations = new FleetOperations({
       db,
       ...common,
-      bossSchema: values['boss-schema'] ?? 'pgboss',
       ...(boss ? { boss } : {}),
       ...(values.operator ? { operator: values.operator } : {}),
     });
@@ -320,7 +320,7 @@ async function connected<T>(p: Promise<T>): Promise<T> {
 
 async function startBoss(
   url: string,
-  values: Record<string, string | boolean | undefined>,
+  bossSchema: string,
 ): Promise<OperationsBoss & { stop(o: object): Promise<void> }> {
   type Boss = OperationsBoss & {
     start(): Promise<unknown>;
@@ -337,7 +337,7 @@ async function startBoss(
   }
   const boss = new PgBoss({
     connectionString: url,
-    schema: typeof values['boss-schema'] === 'string' ? values['boss-schema'] : 'pgboss',
+    schema: bossSchema,
     supervise: false,
     schedule: false,
     migrate: false,
